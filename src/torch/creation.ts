@@ -60,7 +60,7 @@ export function tensor(data: Nested | TypedArray | ArrayBufferView, opts: Tensor
     shape = opts.shape ?? shapeOf(data);
     const flat = (Array.isArray(data) ? (data as unknown[]).flat(Infinity) : [data]) as (number | boolean)[];
     const count = shape.reduce((a, b) => a * b, 1);
-    if (count !== flat.length) throw new RangeError(`tensor: nested data is ragged or does not match shape [${shape.join(', ')}]`);
+    if (count !== flat.length) throw new RangeError(opts.shape ? `tensor: shape [${shape.join(', ')}] needs ${count} elements, data has ${flat.length}` : `tensor: nested data is ragged (expected shape [${shape.join(', ')}])`);
     const isBool = flat.length > 0 && typeof flat[0] === 'boolean';
     dtype = opts.dtype ? normalizeDType(opts.dtype) : isBool ? 'bool' : 'float32';
     const nums = flat.map(Number);

@@ -9,6 +9,7 @@ export { tidy, tidyAsync, keep, unkeep, dispose, scopeDepth } from './memory.js'
 export * from './creation.js';
 export * from './autograd.js';
 export * from './runtime.js';
+export * from './step-loop.js';
 export { native } from './native.js';
 
 ensureDefaultThreads();
