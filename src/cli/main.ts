@@ -1,0 +1,21 @@
+// The `segkit` command line: one subcommand per file, registered here.
+import { Command, CommanderError } from 'commander';
+import { registerInfo } from './info.js';
+import { registerDemo } from './demo.js';
+
+export async function run(argv: string[]): Promise<void> {
+  const program = new Command('segkit')
+    .description('Training engine and semantic-segmentation toolbox for Node.js on libtorch')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  registerInfo(program);
+  registerDemo(program);
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(err.exitCode);
+    console.error(`segkit: ${(err as Error).message}`);
+    process.exit(1);
+  }
+}
