@@ -6,7 +6,8 @@ export type IntTuple = number | readonly number[];
 
 /** Expands `value` to `n` integers; `what` names the argument in the error ("conv2d: stride"). */
 export function expandInts(value: IntTuple, n: number, what: string): number[] {
-  const list = typeof value === 'number' ? new Array<number>(n).fill(value) : value.length === 1 ? new Array<number>(n).fill(value[0]!) : [...value];
+  const one = typeof value === 'number' ? value : value.length === 1 ? value[0]! : null;
+  const list = one !== null ? new Array<number>(n).fill(one) : [...(value as readonly number[])];
   if (list.length !== n || list.some((v) => !Number.isInteger(v))) {
     throw new TypeError(`${what}: expected an integer or ${n} integers, got ${JSON.stringify(value)}`);
   }
