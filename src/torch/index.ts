@@ -12,4 +12,9 @@ export * from './runtime.js';
 export * from './step-loop.js';
 export { native } from './native.js';
 
+
+export * as nn from './nn/index.js';
+export * as F from './functional/index.js';
+export * as optim from './optim/index.js';
+export * as amp from './amp/index.js';
 ensureDefaultThreads();

@@ -1,0 +1,14 @@
+// `npm run bench`: every benchmark, each segkit figure beside its PyTorch counterpart from the same run.
+import * as torch from '../src/torch/index.js';
+import { benchFcnStep, type StepComparison } from './fcn-step.js';
+
+const rows: StepComparison[] = [];
+console.log(`libtorch ${torch.libtorchVersion()}, ${torch.getNumThreads()} threads; medians over alternating rounds`);
+rows.push(await benchFcnStep());
+
+const pad = (s: string, n: number): string => s.padEnd(n);
+console.log();
+console.log(`${pad('benchmark', 48)}${pad('segkit ms', 12)}${pad('PyTorch ms', 12)}segkit/PyTorch`);
+for (const r of rows) {
+  console.log(`${pad(r.name, 48)}${pad(r.segkitMs.toFixed(2), 12)}${pad(r.pytorchMs.toFixed(2), 12)}${r.ratio.toFixed(3)}`);
+}
