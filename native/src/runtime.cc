@@ -1,4 +1,6 @@
 // Process-wide runtime controls: threads, seeds, determinism, devices, autocast state.
+#include <malloc.h>
+
 #include "common.h"
 #include "shim.h"
 
@@ -19,6 +21,31 @@ static Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   uint64_t seed = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
   at::manual_seed(seed);
   return info.Env().Undefined();
+}
+
+// The default CPU generator's state as a uint8 tensor (for exact resume), and restoring it.
+static Napi::Value GetRngState(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), "getRngState", [&] {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    return wrapTensor(info.Env(), gen.get_state());
+  });
+}
+
+static Napi::Value SetRngState(const Napi::CallbackInfo& info) {
+  const at::Tensor& state = unwrapTensor(info[0], "setRngState");
+  guarded(info.Env(), "setRngState", [&] {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(state);
+    return 0;
+  });
+  return info.Env().Undefined();
+}
+
+// Returns freed heap pages to the OS (glibc); libtorch's CPU allocator keeps no cache of its own.
+static Napi::Value MallocTrim(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), malloc_trim(0) != 0);
 }
 
 static Napi::Value SetDeterministic(const Napi::CallbackInfo& info) {
@@ -87,6 +114,9 @@ void initRuntime(Napi::Env env, Napi::Object exports) {
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads));
   exports.Set("manualSeed", Napi::Function::New(env, ManualSeed));
+  exports.Set("getRngState", Napi::Function::New(env, GetRngState));
+  exports.Set("setRngState", Napi::Function::New(env, SetRngState));
+  exports.Set("mallocTrim", Napi::Function::New(env, MallocTrim));
   exports.Set("setDeterministic", Napi::Function::New(env, SetDeterministic));
   exports.Set("cudaDeviceCount", Napi::Function::New(env, CudaDeviceCount));
   exports.Set("cudaSynchronize", Napi::Function::New(env, CudaSynchronize));

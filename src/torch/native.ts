@@ -51,6 +51,9 @@ export interface NativeAddon {
   getNumThreads(): number;
   manualSeed(seed: number): void;
   setDeterministic(on: boolean, warnOnly?: boolean): void;
+  getRngState(): TensorHandle;
+  setRngState(state: TensorHandle): void;
+  mallocTrim(): boolean;
   cudaDeviceCount(): number;
   cudaSynchronize(): void;
   version(): string;

@@ -1,6 +1,7 @@
 // Process-wide controls: threads, seeds and generators, determinism, devices.
 import { availableParallelism } from 'node:os';
 import { native, type GeneratorHandle } from './native.js';
+import { Tensor } from './tensor.js';
 
 let threadsSet = false;
 
@@ -60,3 +61,10 @@ export function checkDevice(device: string): string {
   }
   return device;
 }
+
+/** The default CPU generator's state (uint8 tensor), as torch.get_rng_state(). */
+export const getRngState = (): Tensor => new Tensor(native.getRngState());
+/** Restores a state from getRngState(), as torch.set_rng_state(). */
+export const setRngState = (state: Tensor): void => native.setRngState(state.handle);
+/** Hands freed heap pages back to the OS (glibc malloc_trim); true if memory was released. */
+export const mallocTrim = (): boolean => native.mallocTrim();

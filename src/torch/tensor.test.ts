@@ -53,6 +53,11 @@ out['v'] = torch.zeros(3).uniform_(-1, 1, generator=torch.Generator().manual_see
   const x1 = T.randn([4]).toArray();
   T.manualSeed(3);
   assert.deepEqual(T.randn([4]).toArray(), x1);
+  const state = T.getRngState();
+  const next = T.rand([4]).toArray();
+  assert.notDeepEqual(T.rand([4]).toArray(), next);
+  T.setRngState(state);
+  assert.deepEqual(T.rand([4]).toArray(), next, 'restoring the RNG state replays the same draws');
 });
 
 test('elementwise math, comparisons and reductions', () => {

@@ -1,0 +1,3 @@
+// Evaluation: metrics and the evaluator that runs them.
+export { BaseMetric, type BaseMetricOptions, type MetricValues } from './metric.js';
+export { Evaluator, buildEvaluator } from './evaluator.js';
