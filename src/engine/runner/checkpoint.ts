@@ -1,0 +1,151 @@
+// Saving, loading and resuming: what goes into a checkpoint and how a run picks it up again.
+// Beyond MMEngine, a checkpoint also carries the RNG states, the train sampler's position and
+// each hook's own state, so a resumed run continues with the same batches and weights.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import * as torch from '../../torch/index.js';
+import { saveCheckpointFile, loadCheckpointFile } from './checkpoint-file.js';
+import type { Runner } from './runner.js';
+
+export const SEGKIT_VERSION = '0.1.0';
+export const CHECKPOINT_SUFFIX = '.ckpt';
+
+export interface SaveCheckpointOptions {
+  saveOptimizer?: boolean;
+  saveParamScheduler?: boolean;
+  meta?: Record<string, unknown>;
+  /** MMEngine: by_epoch checkpoints record epoch + 1 and iter; iteration ones epoch and iter + 1 (meta overrides both). */
+  byEpoch?: boolean;
+}
+
+/** Stable keys for hook state: the class name, with #k for the k-th repeat of a class. */
+function hookKeys(runner: Runner): string[] {
+  const seen = new Map<string, number>();
+  return runner.hooks.map((h) => {
+    const n = seen.get(h.name) ?? 0;
+    seen.set(h.name, n + 1);
+    return n === 0 ? h.name : `${h.name}#${n}`;
+  });
+}
+
+/** Builds the checkpoint of the runner's current state and writes it atomically to outDir/filename. */
+export async function saveCheckpoint(runner: Runner, outDir: string, filename: string, opts: SaveCheckpointOptions = {}): Promise<string> {
+  const byEpoch = opts.byEpoch ?? true;
+  const meta: Record<string, unknown> = {
+    epoch: byEpoch ? runner.epoch + 1 : runner.epoch,
+    iter: byEpoch ? runner.iter : runner.iter + 1,
+    cfg: JSON.stringify(runner.cfg, (_k, v) => (typeof v === 'function' ? v.name : v)),
+    seed: runner.seed,
+    experiment_name: runner.expName,
+    time: new Date().toISOString(),
+    segkit_version: SEGKIT_VERSION,
+    ...opts.meta,
+  };
+  const datasetMeta = runner.trainDataloader?.dataset?.metainfo;
+  if (datasetMeta) meta.dataset_meta = datasetMeta;
+
+  const checkpoint: Record<string, unknown> = {
+    meta,
+    state_dict: runner.model.stateDict(),
+    message_hub: runner.messageHub.stateDict(),
+  };
+  if (opts.saveOptimizer !== false && runner.optimWrapper) checkpoint.optimizer = runner.optimWrapper.stateDict();
+  if (opts.saveParamScheduler !== false && runner.paramSchedulers.length) {
+    checkpoint.param_schedulers = runner.paramSchedulers.map((s) => s.stateDict());
+  }
+  const sampler = runner.trainDataloader?.sampler;
+  const rng = torch.getRngState();
+  checkpoint.rng = { torch_cpu: rng };
+  if (sampler?.stateDict) checkpoint.train_sampler = sampler.stateDict();
+  const hookState: Record<string, unknown> = {};
+  hookKeys(runner).forEach((key, i) => {
+    const s = runner.hooks[i]!.stateDict();
+    if (s !== undefined) hookState[key] = s;
+  });
+  if (Object.keys(hookState).length) checkpoint.hooks = hookState;
+
+  await runner.callHook('beforeSaveCheckpoint', checkpoint);
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, filename);
+  saveCheckpointFile(checkpoint, file);
+  rng.dispose();
+  return file;
+}
+
+/** The checkpoint named by `<workDir>/last_checkpoint`, or null (MMEngine's find_latest_checkpoint). */
+export function findLatestCheckpoint(workDir: string): string | null {
+  const marker = join(workDir, 'last_checkpoint');
+  if (!existsSync(marker)) return null;
+  const path = readFileSync(marker, 'utf8').trim();
+  if (!path) return null;
+  const full = isAbsolute(path) ? path : resolve(workDir, path);
+  return existsSync(full) ? full : null;
+}
+
+export function writeLastCheckpoint(workDir: string, checkpointPath: string): void {
+  writeFileSync(join(workDir, 'last_checkpoint'), checkpointPath);
+}
+
+const asMap = (v: unknown): Map<string, torch.Tensor> =>
+  v instanceof Map ? (v as Map<string, torch.Tensor>) : new Map(Object.entries((v ?? {}) as Record<string, torch.Tensor>));
+
+/** Loads model weights from a checkpoint (MMEngine's load_checkpoint, non-strict by default). */
+export function loadCheckpoint(runner: Runner, file: string, opts: { strict?: boolean } = {}): Record<string, unknown> {
+  const ckpt = loadCheckpointFile(file, { device: runner.device });
+  const weights = asMap(ckpt.state_dict ?? ckpt);
+  const { missingKeys, unexpectedKeys } = runner.model.loadStateDict(weights, { strict: opts.strict ?? false });
+  if (missingKeys.length) runner.logger.warning(`${file}: missing keys in the checkpoint: ${missingKeys.join(', ')}`);
+  if (unexpectedKeys.length) runner.logger.warning(`${file}: unexpected keys in the checkpoint: ${unexpectedKeys.join(', ')}`);
+  runner.logger.info(`Load checkpoint from ${file}`);
+  return ckpt;
+}
+
+/**
+ * Restores everything for exact continuation: weights, optimizer, schedulers, message hub,
+ * progress, RNG states, the train sampler's position and hook states.
+ */
+export async function resumeFrom(runner: Runner, file: string): Promise<void> {
+  const ckpt = loadCheckpoint(runner, file, { strict: true });
+  const meta = (ckpt.meta ?? {}) as Record<string, unknown>;
+  if (typeof meta.iter !== 'number' || typeof meta.epoch !== 'number') {
+    throw new Error(`${file}: cannot resume: the checkpoint has no meta.iter/meta.epoch (was it saved by segkit train?)`);
+  }
+  if (meta.seed !== undefined && meta.seed !== runner.seed) {
+    runner.logger.warning(`The seed of this run (${runner.seed}) differs from the checkpoint's (${String(meta.seed)}).`);
+  }
+  runner.trainLoop?.restoreProgress(meta.iter, meta.epoch);
+  if (ckpt.optimizer && runner.optimWrapper) runner.optimWrapper.loadStateDict(ckpt.optimizer as Record<string, unknown>);
+  const schedulerStates = (ckpt.param_schedulers ?? []) as Record<string, unknown>[];
+  if (schedulerStates.length && schedulerStates.length !== runner.paramSchedulers.length) {
+    throw new Error(`${file}: the checkpoint has ${schedulerStates.length} param schedulers, the config builds ${runner.paramSchedulers.length}`);
+  }
+  schedulerStates.forEach((s, i) => runner.paramSchedulers[i]!.loadStateDict(s));
+  if (ckpt.message_hub) runner.messageHub.loadStateDict(ckpt.message_hub as never);
+  const rng = ckpt.rng as { torch_cpu?: torch.Tensor } | undefined;
+  if (rng?.torch_cpu) torch.setRngState(rng.torch_cpu);
+  const sampler = runner.trainDataloader?.sampler;
+  if (ckpt.train_sampler !== undefined && sampler?.loadStateDict) sampler.loadStateDict(ckpt.train_sampler);
+  const hookState = (ckpt.hooks ?? {}) as Record<string, unknown>;
+  hookKeys(runner).forEach((key, i) => {
+    if (key in hookState) runner.hooks[i]!.loadStateDict(hookState[key]);
+  });
+  await runner.callHook('afterLoadCheckpoint', ckpt);
+  torch.dispose(ckpt);
+  runner.logger.info(`resumed epoch: ${meta.epoch}, iter: ${meta.iter}`);
+}
+
+/** MMEngine's load_or_resume: `resume: true` takes load_from or the latest checkpoint; load_from alone loads weights. */
+export async function loadOrResume(runner: Runner, opts: { resume: boolean | string; loadFrom: string | null }): Promise<void> {
+  let resumeFile: string | null = null;
+  if (typeof opts.resume === 'string') resumeFile = opts.resume;
+  else if (opts.resume) resumeFile = opts.loadFrom ?? findLatestCheckpoint(runner.workDir);
+  if (resumeFile) {
+    await resumeFrom(runner, resumeFile);
+  } else if (opts.loadFrom) {
+    const ckpt = loadCheckpoint(runner, opts.loadFrom);
+    await runner.callHook('afterLoadCheckpoint', ckpt);
+    torch.dispose(ckpt);
+  } else if (opts.resume) {
+    runner.logger.info(`resume: no checkpoint found in ${runner.workDir}; training from scratch`);
+  }
+}
