@@ -8,6 +8,7 @@ import * as torch from '../../torch/index.js';
 import { ConfigError, parseOptions, type KeyPath } from '../config/errors.js';
 import { HOOKS, LOG_PROCESSORS, MODELS, VISUALIZERS } from '../registry/index.js';
 import type { Hook } from '../hooks/hook.js';
+import '../hooks/index.js';
 import { getPriority } from '../hooks/priority.js';
 import type { BaseModel } from '../model/base-model.js';
 import { MessageHub } from '../logging/message-hub.js';

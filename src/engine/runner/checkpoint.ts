@@ -53,10 +53,11 @@ export async function saveCheckpoint(runner: Runner, outDir: string, filename: s
   if (opts.saveParamScheduler !== false && runner.paramSchedulers.length) {
     checkpoint.param_schedulers = runner.paramSchedulers.map((s) => s.stateDict());
   }
-  const sampler = runner.trainDataloader?.sampler;
+  const loader = runner.trainDataloader;
   const rng = torch.getRngState();
   checkpoint.rng = { torch_cpu: rng };
-  if (sampler?.stateDict) checkpoint.train_sampler = sampler.stateDict();
+  // The loader's position counts batches handed to the loop, not ones prefetched by workers.
+  if (loader?.resumable && loader.stateDict) checkpoint.train_loader = loader.stateDict();
   const hookState: Record<string, unknown> = {};
   hookKeys(runner).forEach((key, i) => {
     const s = runner.hooks[i]!.stateDict();
@@ -123,8 +124,8 @@ export async function resumeFrom(runner: Runner, file: string): Promise<void> {
   if (ckpt.message_hub) runner.messageHub.loadStateDict(ckpt.message_hub as never);
   const rng = ckpt.rng as { torch_cpu?: torch.Tensor } | undefined;
   if (rng?.torch_cpu) torch.setRngState(rng.torch_cpu);
-  const sampler = runner.trainDataloader?.sampler;
-  if (ckpt.train_sampler !== undefined && sampler?.loadStateDict) sampler.loadStateDict(ckpt.train_sampler);
+  const loader = runner.trainDataloader;
+  if (ckpt.train_loader !== undefined && loader?.loadStateDict) loader.loadStateDict(ckpt.train_loader);
   const hookState = (ckpt.hooks ?? {}) as Record<string, unknown>;
   hookKeys(runner).forEach((key, i) => {
     if (key in hookState) runner.hooks[i]!.loadStateDict(hookState[key]);

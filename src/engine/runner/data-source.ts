@@ -12,6 +12,10 @@ export interface DataLoaderLike extends AsyncIterable<DataBatch> {
   readonly length: number;
   readonly sampler?: SamplerLike;
   readonly dataset?: { metainfo?: Record<string, unknown>; length?: number };
+  /** Whether stateDict/loadStateDict can save and restore the position of consumed batches. */
+  readonly resumable?: boolean;
+  stateDict?(): unknown;
+  loadStateDict?(state: unknown): void;
   /** Stops worker threads; the loader may be iterated again afterwards. */
   close?(): Promise<void>;
 }
