@@ -119,9 +119,15 @@ export abstract class BaseAveragedModel extends nn.Module {
   /** In-place average of one entry: `averaged` <- f(averaged, source, steps). */
   protected abstract avgFunc(averaged: Tensor, source: Tensor, steps: number): void;
 
-  /** The entries that are averaged: parameters, or with update_buffers the whole state dict (as MMEngine). */
+  /**
+   * The entries that are averaged: parameters, or with update_buffers the whole state dict (as
+   * MMEngine). A tensor shared by two modules is listed once: MMEngine's state-dict walk would
+   * average it twice per update.
+   */
   #averagedEntries(m: nn.Module): [string, Tensor][] {
-    return this.updateBuffers ? [...m.stateDict({ keepVars: true })] : m.namedParameters();
+    if (!this.updateBuffers) return m.namedParameters();
+    const seen = new Set<Tensor>();
+    return [...m.stateDict({ keepVars: true })].filter(([, t]) => !seen.has(t) && Boolean(seen.add(t)));
   }
 
   /** One averaging step from `model` (MMEngine's update_parameters). */

@@ -107,7 +107,9 @@ export function buildRunner(cfg: Record<string, unknown>, opts: FromConfigOption
   const logDir = join(workDir, timestamp);
   mkdirSync(logDir, { recursive: true });
   const stem = opts.filename ? basename(opts.filename, extname(opts.filename)) : undefined;
-  const expName = typeof cfg.experiment_name === 'string' ? `${cfg.experiment_name}_${timestamp}` : stem ? `${stem}_${timestamp}` : timestamp;
+  let expName = typeof cfg.experiment_name === 'string' ? `${cfg.experiment_name}_${timestamp}` : stem ? `${stem}_${timestamp}` : timestamp;
+  // Two runs started in the same second in one process must not share a message hub.
+  for (let n = 1; MessageHub.checkInstanceCreated(expName); n++) expName = `${expName.replace(/_r\d+$/, '')}_r${n}`;
 
   const env = parseOptions(envSchema, cfg.env_cfg ?? {}, ['env_cfg']);
   if (env.num_threads) torch.setNumThreads(env.num_threads);

@@ -124,8 +124,7 @@ export async function resumeFrom(runner: Runner, file: string): Promise<void> {
   if (ckpt.message_hub) runner.messageHub.loadStateDict(ckpt.message_hub as never);
   const rng = ckpt.rng as { torch_cpu?: torch.Tensor } | undefined;
   if (rng?.torch_cpu) torch.setRngState(rng.torch_cpu);
-  const loader = runner.trainDataloader;
-  if (ckpt.train_loader !== undefined && loader?.loadStateDict) loader.loadStateDict(ckpt.train_loader);
+  if (ckpt.train_loader !== undefined) runner.pendingLoaderState = ckpt.train_loader;
   const hookState = (ckpt.hooks ?? {}) as Record<string, unknown>;
   hookKeys(runner).forEach((key, i) => {
     if (key in hookState) runner.hooks[i]!.loadStateDict(hookState[key]);

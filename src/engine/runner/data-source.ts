@@ -36,7 +36,9 @@ export class InfiniteBatches {
       const r = await this.#iterator.next();
       if (!r.done) return r.value;
       this.#iterator = null;
-      this.#epoch++;
+      // Continue from the sampler's own epoch: after a resume it is not the number of passes seen here.
+      const current = (this.loader.sampler as { epoch?: number } | undefined)?.epoch;
+      this.#epoch = (typeof current === 'number' ? current : this.#epoch) + 1;
       this.loader.sampler?.setEpoch?.(this.#epoch);
     }
     throw new Error('the training data loader yielded no batch (empty dataset, or drop_last with fewer samples than batch_size)');

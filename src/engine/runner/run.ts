@@ -10,7 +10,8 @@ import { buildParamSchedulers } from '../optim/scheduler/index.js';
 import { buildDataLoader } from '../dataset/index.js';
 import type { BaseTrainLoop } from './train-loops.js';
 import './train-loops.js';
-import { ValLoop, TestLoop } from './val-test-loops.js';
+import type { ValLoop, TestLoop } from './val-test-loops.js';
+import './val-test-loops.js';
 import type { DataLoaderLike } from './data-source.js';
 import type { Runner, RunnerOptimWrapper, RunnerParamScheduler } from './runner.js';
 import { loadOrResume, saveCheckpoint, writeLastCheckpoint, CHECKPOINT_SUFFIX } from './checkpoint.js';
@@ -149,8 +150,8 @@ export async function trainRun(runner: Runner): Promise<void> {
     } finally {
       signals.remove();
     }
-    const signal = signals.received();
-    if (signal) {
+    if (runner.stopRequested) {
+      const signal = signals.received() ?? 'a stop request';
       // Saved between iterations: the counters already count the finished iteration.
       const file = await saveCheckpoint(runner, runner.workDir, `iter_${runner.iter}${CHECKPOINT_SUFFIX}`,
         { meta: { iter: runner.iter, epoch: runner.epoch, interrupted: signal } });

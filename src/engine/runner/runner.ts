@@ -75,8 +75,11 @@ export class Runner implements LogRunnerView {
   readonly lastMetrics: { val?: MetricValues; test?: MetricValues } = {};
   /** Set by SIGINT/SIGTERM: loops finish the current iteration, then the run saves and stops. */
   stopRequested = false;
-  /** A state dict waiting to be applied once the parts it restores exist (resume). */
-  pendingResume: Record<string, unknown> | null = null;
+  /**
+   * The train loader's saved position from a resumed checkpoint, applied by the train loop
+   * after beforeTrainEpoch hooks (DistSamplerSeedHook's setEpoch would otherwise reset it).
+   */
+  pendingLoaderState: unknown = undefined;
 
   readonly #hooks: Hook[] = [];
 

@@ -45,6 +45,18 @@ export abstract class BaseTrainLoop {
     this.valInterval = this.dynamicIntervals[idx]!;
   }
 
+  /** Restores a resumed loader position (after beforeTrainEpoch hooks have set the sampler's epoch). */
+  protected applyPendingLoaderState(): void {
+    const state = this.runner.pendingLoaderState;
+    if (state === undefined) return;
+    this.runner.pendingLoaderState = undefined;
+    if (!this.dataloader.loadStateDict) {
+      this.runner.logger.warning('the train data loader cannot restore its position; resumed training restarts its data order');
+      return;
+    }
+    this.dataloader.loadStateDict(state);
+  }
+
   protected async runIter(batchIdx: number, data: DataBatch): Promise<void> {
     const runner = this.runner;
     await runner.callHook('beforeTrainIter', batchIdx, data);
@@ -79,6 +91,7 @@ export class IterBasedTrainLoop extends BaseTrainLoop {
     const runner = this.runner;
     await runner.callHook('beforeTrain');
     await runner.callHook('beforeTrainEpoch');
+    this.applyPendingLoaderState();
     if (this.iterCount > 0) {
       // The sampler's restored position already skips consumed batches: no re-reading.
       runner.logger.info(`Resuming at iteration ${this.iterCount}: the data loader continues from its saved position.`);
@@ -141,6 +154,7 @@ export class EpochBasedTrainLoop extends BaseTrainLoop {
   async runEpoch(): Promise<void> {
     const runner = this.runner;
     await runner.callHook('beforeTrainEpoch');
+    this.applyPendingLoaderState();
     runner.model.train();
     // A resumed epoch starts part-way: the sampler's saved position skips what was consumed.
     let idx = this.iterCount - this.epochCount * this.dataloader.length;
