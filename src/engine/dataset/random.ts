@@ -1,0 +1,98 @@
+// Seeded random numbers for samplers and data transforms, independent of libtorch's global RNG.
+import { randomInt } from 'node:crypto';
+
+const U64 = (1n << 64n) - 1n;
+
+/** splitmix64 step, used only to spread a seed over the generator's state. */
+function splitmix64(state: { x: bigint }): bigint {
+  state.x = (state.x + 0x9e3779b97f4a7c15n) & U64;
+  let z = state.x;
+  z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & U64;
+  z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & U64;
+  return z ^ (z >> 31n);
+}
+
+const rotl = (x: number, k: number): number => ((x << k) | (x >>> (32 - k))) >>> 0;
+
+/**
+ * xoshiro128** seeded through splitmix64: the same integer seed gives the same stream on every
+ * platform and in every thread.
+ */
+export class SeededRandom {
+  readonly #s = new Uint32Array(4);
+
+  constructor(seed: number) {
+    if (!Number.isSafeInteger(seed)) throw new RangeError(`SeededRandom: seed must be a safe integer, got ${seed}`);
+    const state = { x: BigInt.asUintN(64, BigInt(seed)) };
+    const a = splitmix64(state);
+    const b = splitmix64(state);
+    this.#s[0] = Number(a & 0xffffffffn);
+    this.#s[1] = Number(a >> 32n);
+    this.#s[2] = Number(b & 0xffffffffn);
+    this.#s[3] = Number(b >> 32n);
+  }
+
+  /** The next 32 random bits as an unsigned integer. */
+  nextUint32(): number {
+    const s = this.#s;
+    const result = Math.imul(rotl(Math.imul(s[1]!, 5) >>> 0, 7), 9) >>> 0;
+    const t = (s[1]! << 9) >>> 0;
+    s[2]! ^= s[0]!;
+    s[3]! ^= s[1]!;
+    s[1]! ^= s[2]!;
+    s[0]! ^= s[3]!;
+    s[2]! ^= t;
+    s[3] = rotl(s[3]!, 11);
+    return result;
+  }
+
+  /** A float in [0, 1) with 53 random bits (Python's random.random()). */
+  random(): number {
+    const hi = this.nextUint32() >>> 5; // 27 bits
+    const lo = this.nextUint32() >>> 6; // 26 bits
+    return (hi * 67108864 + lo) / 9007199254740992;
+  }
+
+  /** An integer in [0, n), without modulo bias (numpy's randint(0, n)). */
+  randint(n: number): number {
+    if (!Number.isInteger(n) || n <= 0 || n > 0x100000000) throw new RangeError(`randint: n must be an integer in 1..2^32, got ${n}`);
+    const limit = 0x100000000 - (0x100000000 % n);
+    for (;;) {
+      const x = this.nextUint32();
+      if (x < limit) return x % n;
+    }
+  }
+
+  /** A uniformly random permutation of 0..n-1 (Fisher-Yates). */
+  permutation(n: number): Uint32Array {
+    const out = new Uint32Array(n);
+    for (let i = 0; i < n; i++) out[i] = i;
+    for (let i = n - 1; i > 0; i--) {
+      const j = this.randint(i + 1);
+      const tmp = out[i]!;
+      out[i] = out[j]!;
+      out[j] = tmp;
+    }
+    return out;
+  }
+}
+
+/** A fresh random seed in [0, 2^31) for samplers built with `seed: null` (MMEngine's sync_random_seed). */
+export function randomSeed(): number {
+  return randomInt(0, 2 ** 31);
+}
+
+let dataRng = new SeededRandom(randomSeed());
+
+/**
+ * The random stream of data transforms and of BaseDataset's refetch in this thread (numpy's
+ * global RNG in MMEngine). DataLoader workers seed it with `num_workers * rank + worker_id + seed`.
+ */
+export function dataRandom(): SeededRandom {
+  return dataRng;
+}
+
+/** Reseeds this thread's data random stream (the Runner's randomness.seed; each worker's seed). */
+export function seedDataRandom(seed: number): void {
+  dataRng = new SeededRandom(seed);
+}
