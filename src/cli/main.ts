@@ -2,6 +2,9 @@
 import { Command, CommanderError } from 'commander';
 import { registerInfo } from './info.js';
 import { registerDemo } from './demo.js';
+import { registerTrain } from './train.js';
+import { registerPrintConfig } from './print-config.js';
+import { registerHooks } from './hooks.js';
 
 export async function run(argv: string[]): Promise<void> {
   const program = new Command('segkit')
@@ -11,6 +14,9 @@ export async function run(argv: string[]): Promise<void> {
     .exitOverride();
   registerInfo(program);
   registerDemo(program);
+  registerTrain(program);
+  registerPrintConfig(program);
+  registerHooks(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -32,6 +32,18 @@ export class SeededRandom {
     this.#s[3] = Number(b >> 32n);
   }
 
+  /** The generator's position (four 32-bit words), for checkpoints. */
+  stateDict(): { s: number[] } {
+    return { s: Array.from(this.#s) };
+  }
+
+  loadStateDict(state: { s: number[] }): void {
+    if (!state || !Array.isArray(state.s) || state.s.length !== 4 || !state.s.every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32)) {
+      throw new TypeError(`SeededRandom.loadStateDict: expected {s: [four uint32]}, got ${JSON.stringify(state)}`);
+    }
+    this.#s.set(state.s);
+  }
+
   /** The next 32 random bits as an unsigned integer. */
   nextUint32(): number {
     const s = this.#s;

@@ -95,6 +95,8 @@ function pickDevice(requested: string | undefined): string {
 export interface FromConfigOptions {
   /** The config file the dict came from (experiment name, error messages). */
   filename?: string;
+  /** Build only (e.g. to list hooks): no start-up log line. */
+  quiet?: boolean;
 }
 
 /** MMEngine's Runner.from_cfg. */
@@ -141,6 +143,6 @@ export function buildRunner(cfg: Record<string, unknown>, opts: FromConfigOption
 
   const runner = new Runner({ cfg, model, workDir, logDir, timestamp, expName, logger, messageHub, visualizer, logProcessor, seed, device });
   registerHooks(runner, cfg.default_hooks, cfg.custom_hooks);
-  logger.info(`Experiment ${expName}: seed ${seed}, device ${device}, libtorch ${torch.libtorchVersion()}, ${torch.getNumThreads()} threads`);
+  if (!opts.quiet) logger.info(`Experiment ${expName}: seed ${seed}, device ${device}, libtorch ${torch.libtorchVersion()}, ${torch.getNumThreads()} threads`);
   return runner;
 }

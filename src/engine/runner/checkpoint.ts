@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import * as torch from '../../torch/index.js';
 import { saveCheckpointFile, loadCheckpointFile } from './checkpoint-file.js';
+import { dataRandom } from '../dataset/random.js';
 import type { Runner } from './runner.js';
 
 export const SEGKIT_VERSION = '0.1.0';
@@ -55,7 +56,8 @@ export async function saveCheckpoint(runner: Runner, outDir: string, filename: s
   }
   const loader = runner.trainDataloader;
   const rng = torch.getRngState();
-  checkpoint.rng = { torch_cpu: rng };
+  // Data transforms in the main thread draw from dataRandom(); worker streams are reseeded per worker.
+  checkpoint.rng = { torch_cpu: rng, data: dataRandom().stateDict() };
   // The loader's position counts batches handed to the loop, not ones prefetched by workers.
   if (loader?.resumable && loader.stateDict) checkpoint.train_loader = loader.stateDict();
   const hookState: Record<string, unknown> = {};
@@ -70,6 +72,8 @@ export async function saveCheckpoint(runner: Runner, outDir: string, filename: s
   const file = join(outDir, filename);
   saveCheckpointFile(checkpoint, file);
   rng.dispose();
+  // Weight maps hold fresh handles made for this checkpoint (optimizer state is live: left alone).
+  for (const key of ['state_dict', 'ema_state_dict']) if (checkpoint[key] instanceof Map) torch.dispose([...(checkpoint[key] as Map<string, unknown>).values()]);
   return file;
 }
 
@@ -90,13 +94,23 @@ export function writeLastCheckpoint(workDir: string, checkpointPath: string): vo
 const asMap = (v: unknown): Map<string, torch.Tensor> =>
   v instanceof Map ? (v as Map<string, torch.Tensor>) : new Map(Object.entries((v ?? {}) as Record<string, torch.Tensor>));
 
-/** Loads model weights from a checkpoint (MMEngine's load_checkpoint, non-strict by default). */
-export function loadCheckpoint(runner: Runner, file: string, opts: { strict?: boolean } = {}): Record<string, unknown> {
-  const ckpt = loadCheckpointFile(file, { device: runner.device });
+/** Puts a checkpoint's weights into the model, reporting missing and unexpected keys. */
+function loadWeights(runner: Runner, ckpt: Record<string, unknown>, file: string, strict: boolean): void {
   const weights = asMap(ckpt.state_dict ?? ckpt);
-  const { missingKeys, unexpectedKeys } = runner.model.loadStateDict(weights, { strict: opts.strict ?? false });
+  const { missingKeys, unexpectedKeys } = runner.model.loadStateDict(weights, { strict });
   if (missingKeys.length) runner.logger.warning(`${file}: missing keys in the checkpoint: ${missingKeys.join(', ')}`);
   if (unexpectedKeys.length) runner.logger.warning(`${file}: unexpected keys in the checkpoint: ${unexpectedKeys.join(', ')}`);
+}
+
+/**
+ * Loads model weights from a checkpoint (MMEngine's load_checkpoint: non-strict by default).
+ * As in MMEngine, after_load_checkpoint hooks see the checkpoint before the weights go in
+ * (EMAHook swaps its weights there).
+ */
+export async function loadCheckpoint(runner: Runner, file: string, opts: { strict?: boolean } = {}): Promise<Record<string, unknown>> {
+  const ckpt = loadCheckpointFile(file, { device: runner.device });
+  await runner.callHook('afterLoadCheckpoint', ckpt);
+  loadWeights(runner, ckpt, file, opts.strict ?? false);
   runner.logger.info(`Load checkpoint from ${file}`);
   return ckpt;
 }
@@ -106,7 +120,7 @@ export function loadCheckpoint(runner: Runner, file: string, opts: { strict?: bo
  * progress, RNG states, the train sampler's position and hook states.
  */
 export async function resumeFrom(runner: Runner, file: string): Promise<void> {
-  const ckpt = loadCheckpoint(runner, file, { strict: true });
+  const ckpt = loadCheckpointFile(file, { device: runner.device });
   const meta = (ckpt.meta ?? {}) as Record<string, unknown>;
   if (typeof meta.iter !== 'number' || typeof meta.epoch !== 'number') {
     throw new Error(`${file}: cannot resume: the checkpoint has no meta.iter/meta.epoch (was it saved by segkit train?)`);
@@ -115,6 +129,8 @@ export async function resumeFrom(runner: Runner, file: string): Promise<void> {
     runner.logger.warning(`The seed of this run (${runner.seed}) differs from the checkpoint's (${String(meta.seed)}).`);
   }
   runner.trainLoop?.restoreProgress(meta.iter, meta.epoch);
+  await runner.callHook('afterLoadCheckpoint', ckpt);
+  loadWeights(runner, ckpt, file, true);
   if (ckpt.optimizer && runner.optimWrapper) runner.optimWrapper.loadStateDict(ckpt.optimizer as Record<string, unknown>);
   const schedulerStates = (ckpt.param_schedulers ?? []) as Record<string, unknown>[];
   if (schedulerStates.length && schedulerStates.length !== runner.paramSchedulers.length) {
@@ -122,14 +138,14 @@ export async function resumeFrom(runner: Runner, file: string): Promise<void> {
   }
   schedulerStates.forEach((s, i) => runner.paramSchedulers[i]!.loadStateDict(s));
   if (ckpt.message_hub) runner.messageHub.loadStateDict(ckpt.message_hub as never);
-  const rng = ckpt.rng as { torch_cpu?: torch.Tensor } | undefined;
+  const rng = ckpt.rng as { torch_cpu?: torch.Tensor; data?: { s: number[] } } | undefined;
   if (rng?.torch_cpu) torch.setRngState(rng.torch_cpu);
+  if (rng?.data) dataRandom().loadStateDict(rng.data);
   if (ckpt.train_loader !== undefined) runner.pendingLoaderState = ckpt.train_loader;
   const hookState = (ckpt.hooks ?? {}) as Record<string, unknown>;
   hookKeys(runner).forEach((key, i) => {
     if (key in hookState) runner.hooks[i]!.loadStateDict(hookState[key]);
   });
-  await runner.callHook('afterLoadCheckpoint', ckpt);
   torch.dispose(ckpt);
   runner.logger.info(`resumed epoch: ${meta.epoch}, iter: ${meta.iter}`);
 }
@@ -142,9 +158,7 @@ export async function loadOrResume(runner: Runner, opts: { resume: boolean | str
   if (resumeFile) {
     await resumeFrom(runner, resumeFile);
   } else if (opts.loadFrom) {
-    const ckpt = loadCheckpoint(runner, opts.loadFrom);
-    await runner.callHook('afterLoadCheckpoint', ckpt);
-    torch.dispose(ckpt);
+    torch.dispose(await loadCheckpoint(runner, opts.loadFrom));
   } else if (opts.resume) {
     runner.logger.info(`resume: no checkpoint found in ${runner.workDir}; training from scratch`);
   }

@@ -30,6 +30,8 @@ export interface RunnerOptimWrapper {
 /** What the Runner needs from a parameter scheduler (src/engine/optim/scheduler). */
 export interface RunnerParamScheduler {
   readonly byEpoch: boolean;
+  /** ReduceOnPlateau-style schedulers step with the validation metrics. */
+  readonly needValArgs?: boolean;
   step(metrics?: Record<string, unknown>): void;
   stateDict(): Record<string, unknown>;
   loadStateDict(state: Record<string, unknown>): void;

@@ -1,0 +1,21 @@
+// segkit's engine (MMEngine's half): importing it registers every built-in engine component.
+export * from './registry/index.js';
+export * from './config/index.js';
+export * from './hooks/index.js';
+export { Runner } from './runner/runner.js';
+export { buildRunner, registerHooks, DEFAULT_HOOKS } from './runner/build.js';
+export { InterruptedError } from './runner/run.js';
+export { saveCheckpoint, loadCheckpoint, resumeFrom, findLatestCheckpoint, CHECKPOINT_SUFFIX } from './runner/checkpoint.js';
+export { saveCheckpointFile, loadCheckpointFile } from './runner/checkpoint-file.js';
+export { IterBasedTrainLoop, EpochBasedTrainLoop } from './runner/train-loops.js';
+export { ValLoop, TestLoop } from './runner/val-test-loops.js';
+export { BaseModel, BaseDataPreprocessor as AbstractDataPreprocessor } from './model/base-model.js';
+export { BaseDataPreprocessor, castData, ndarrayToTensor } from './model/data-preprocessor.js';
+export * from './model/averaged-model.js';
+export * from './evaluator/index.js';
+export * from './logging/index.js';
+export * from './visualization/index.js';
+export * from './dataset/index.js';
+export * from './optim/optimizer/index.js';
+export { OptimWrapper, AmpOptimWrapper, OptimWrapperDict } from './optim/optim-wrapper/index.js';
+export { buildParamSchedulers, simulateSchedule, ParamScheduler, stepIterSchedulers, stepEpochSchedulers, stepValSchedulers } from './optim/scheduler/index.js';
