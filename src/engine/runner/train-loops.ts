@@ -5,6 +5,7 @@ import { parseOptions } from '../config/errors.js';
 import type { Runner } from './runner.js';
 import type { DataBatch } from '../model/base-model.js';
 import { InfiniteBatches, type DataLoaderLike } from './data-source.js';
+import * as torch from '../../torch/index.js';
 
 const dynamicIntervals = z.array(z.tuple([z.number().int().nonnegative(), z.number().int().positive()])).optional();
 
@@ -63,6 +64,9 @@ export abstract class BaseTrainLoop {
     const outputs = runner.model.trainStep(data, runner.optimWrapper!);
     await runner.callHook('afterTrainIter', batchIdx, data, outputs);
     this.iterCount++;
+    // A loop of resolved promises never reaches the event loop: signals, timers, progress
+    // output and N-API finalizers would all wait until training ends.
+    await torch.yieldToEventLoop();
   }
 
   abstract run(): Promise<void>;

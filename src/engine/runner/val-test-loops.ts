@@ -35,6 +35,7 @@ abstract class EvalLoop {
       this.evaluator.process(outputs, data);
       await runner.callHook(`after${Mode}Iter`, idx, data, outputs);
       idx++;
+      await torch.yieldToEventLoop();
       if (runner.stopRequested) break;
     }
     const size = this.dataloader.dataset?.length ?? idx;
