@@ -2,6 +2,7 @@
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig, ConfigError, isPlainObject, type Config } from '../engine/config/index.js';
+import { addWorkerModule } from '../engine/dataset/index.js';
 import '../engine/index.js';
 import '../seg/index.js';
 
@@ -39,6 +40,8 @@ async function importCustomModules(cfg: Config): Promise<void> {
     const target = spec.startsWith('.') || isAbsolute(spec) ? pathToFileURL(resolve(dirname(cfg.filename ?? '.'), spec)).href : spec;
     try {
       await import(target);
+      // Data-loader workers need the same registrations.
+      addWorkerModule(target.startsWith('file:') ? target : import.meta.resolve(target));
     } catch (err) {
       if (allowFailed) {
         console.warn(`custom_imports: ${spec} failed to import and is skipped: ${(err as Error).message}`);

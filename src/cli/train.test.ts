@@ -36,7 +36,8 @@ const run = (args: string[], cwd: string) => spawnSync(process.execPath, [BIN, .
 
 test('segkit train runs a config end to end and prints where its outputs are', () => {
   const dir = mkdtempSync(join(tmpdir(), 'segkit-cli-'));
-  const cfg = writeConfig(dir);
+  // Two loader workers: they import the config's custom_imports to find ToyDataset.
+  const cfg = writeConfig(dir, { train_dataloader: { batch_size: 4, num_workers: 2, persistent_workers: true, sampler: { type: 'DefaultSampler', shuffle: true }, dataset: { type: 'ToyDataset', size: 32 } } });
   const r = run(['train', cfg, '--work-dir', join(dir, 'work')], dir);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /Outputs:\n  work dir     work\n  log          work\/\d{8}_\d{6}\/\d{8}_\d{6}\.log/);

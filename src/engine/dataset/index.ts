@@ -18,3 +18,4 @@ export { SlicedDataset } from './sliced-dataset.js';
 export { collectTransferables } from './transferables.js';
 export { DataLoaderError } from './worker-protocol.js';
 export { DataLoaderStartError } from './worker-pool.js';
+export { addWorkerModule, workerModules } from './worker-modules.js';

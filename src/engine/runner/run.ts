@@ -7,7 +7,7 @@ import { LOOPS } from '../registry/index.js';
 import { buildEvaluator } from '../evaluator/index.js';
 import { buildOptimWrapper } from '../optim/optimizer/index.js';
 import { buildParamSchedulers } from '../optim/scheduler/index.js';
-import { buildDataLoader } from '../dataset/index.js';
+import { buildDataLoader, workerModules } from '../dataset/index.js';
 import type { BaseTrainLoop } from './train-loops.js';
 import './train-loops.js';
 import type { ValLoop, TestLoop } from './val-test-loops.js';
@@ -33,7 +33,7 @@ const autoScaleLrSchema = z.object({
 const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function loader(runner: Runner, key: 'train_dataloader' | 'val_dataloader' | 'test_dataloader'): DataLoaderLike {
-  return buildDataLoader(runner.cfg[key], { keyPath: [key], seed: runner.seed }) as unknown as DataLoaderLike;
+  return buildDataLoader(runner.cfg[key], { keyPath: [key], seed: runner.seed, workerModules: workerModules() }) as unknown as DataLoaderLike;
 }
 
 function requireKeys(runner: Runner, mode: string, keys: string[]): void {
@@ -131,6 +131,11 @@ export async function trainRun(runner: Runner): Promise<void> {
   runner.trainLoop = trainLoop;
   const wrapper = buildOptimWrapper(runner.model, runner.cfg.optim_wrapper, { keyPath: ['optim_wrapper'] }) as unknown as RunnerOptimWrapper;
   wrapper.messageHub = runner.messageHub;
+  (wrapper as { logger?: unknown }).logger = runner.logger;
+  (wrapper as { stepHooks?: unknown }).stepHooks = {
+    afterBackward: () => runner.callHookSync('afterBackward', runner.iter),
+    beforeOptimizerStep: () => runner.callHookSync('beforeOptimizerStep', runner.iter),
+  };
   runner.optimWrapper = wrapper;
   scaleLr(runner, wrapper);
   if (runner.cfg.param_scheduler !== undefined && runner.cfg.param_scheduler !== null) {

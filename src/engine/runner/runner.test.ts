@@ -83,3 +83,28 @@ test('resuming at iteration 20 continues with the same batches and weights as an
   const tail = after.slice(-20);
   tail.forEach((l, i) => assert.ok(Math.abs(l - expected[20 + i]!) <= 1e-6, `iter ${20 + i}: ${l} vs ${expected[20 + i]}`));
 });
+
+test('afterBackward and beforeOptimizerStep see the gradients; onException sees a failing run', async () => {
+  const { Hook } = await import('../hooks/hook.js');
+  const seen: string[] = [];
+  class GradProbe extends Hook {
+    override afterBackward(runner: import('./runner.js').Runner, batchIdx: number): void {
+      const g = runner.model.parameters()[0]!.grad;
+      seen.push(`backward ${batchIdx} ${g !== null && g.abs().sum().item() > 0}`);
+      g?.dispose();
+    }
+    override beforeOptimizerStep(_runner: unknown, batchIdx: number): void {
+      seen.push(`step ${batchIdx}`);
+    }
+    override onException(_runner: unknown, error: unknown): void {
+      seen.push(`exception ${(error as Error).message}`);
+    }
+    override afterTrainIter(_runner: unknown, batchIdx: number): void {
+      if (batchIdx === 2) throw new Error('boom at 2');
+    }
+  }
+  const runner = buildRunner(toyConfig(mkdtempSync(join(tmpdir(), 'segkit-probe-')), { val_dataloader: null, val_cfg: null, val_evaluator: null }));
+  runner.registerHook(new GradProbe(), 50);
+  await assert.rejects(runner.train(), /boom at 2/);
+  assert.deepEqual(seen, ['backward 0 true', 'step 0', 'backward 1 true', 'step 1', 'backward 2 true', 'step 2', 'exception boom at 2']);
+});

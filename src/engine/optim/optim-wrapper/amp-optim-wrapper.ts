@@ -83,10 +83,10 @@ export class AmpOptimWrapper extends OptimWrapper {
    */
   override step(kwargs: StepKwargs = {}): void {
     if (kwargs.closure) throw new Error('AmpOptimWrapper.step: a closure is not supported with loss scaling (as GradScaler.step)');
-    if (this.clipGrad) {
-      this.lossScaler.unscale_(this.optimizer);
-      this.clipGrads();
-    }
+    // Hooks before the step see true gradients: unscale first whenever someone looks at them.
+    if (this.clipGrad || this.stepHooks) this.lossScaler.unscale_(this.optimizer);
+    if (this.clipGrad) this.clipGrads();
+    this.stepHooks?.beforeOptimizerStep();
     const scaleBefore = this.lossScaler.getScale();
     const stepped = this.lossScaler.step(this.optimizer);
     this.lossScaler.update(this.#fixedScale);

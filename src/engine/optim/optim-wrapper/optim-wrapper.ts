@@ -62,6 +62,11 @@ export class OptimWrapper {
   readonly clipGrad: ClipGradConfig | null;
   /** Where `train/grad_norm` goes; the Runner sets its MessageHub here. Unset: the norm is not recorded. */
   messageHub: ScalarSink | undefined;
+  /**
+   * segkit's hook points inside an update (the Runner sets them): after backward, and right
+   * before the optimizer step (grads final: unscaled and clipped). Synchronous.
+   */
+  stepHooks: { afterBackward(): void; beforeOptimizerStep(): void } | undefined;
   /** Warnings (accumulation with BatchNorm, skipped AMP steps, ...). The Runner sets its logger. */
   logger: OptimLogger = defaultOptimLogger;
   /**
@@ -102,6 +107,7 @@ export class OptimWrapper {
   /** Scales the loss for accumulation, backpropagates, and steps + zeroes the grads when an update is due. */
   updateParams(loss: Tensor, { stepKwargs, zeroKwargs }: { stepKwargs?: StepKwargs; zeroKwargs?: ZeroKwargs } = {}): void {
     tidy(() => this.backward(this.scaleLoss(loss)));
+    this.stepHooks?.afterBackward();
     if (this.shouldUpdate()) {
       this.step(stepKwargs);
       this.zeroGrad(zeroKwargs);
@@ -122,6 +128,7 @@ export class OptimWrapper {
   /** Clips the grads when clip_grad is set, then steps the optimizer. */
   step(kwargs: StepKwargs = {}): void {
     if (this.clipGrad) this.clipGrads();
+    this.stepHooks?.beforeOptimizerStep();
     this.optimizer.step(kwargs.closure);
   }
 
