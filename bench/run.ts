@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, each segkit figure beside its PyTorch counterpart from the same run.
 import * as torch from '../src/torch/index.js';
 import { benchFcnStep, type StepComparison } from './fcn-step.js';
+import { benchEngineOverhead, formatEngineOverhead } from './engine-overhead.js';
 
 const rows: StepComparison[] = [];
 console.log(`libtorch ${torch.libtorchVersion()}, ${torch.getNumThreads()} threads; medians over alternating rounds`);
@@ -12,3 +13,6 @@ console.log(`${pad('benchmark', 48)}${pad('segkit ms', 12)}${pad('PyTorch ms', 1
 for (const r of rows) {
   console.log(`${pad(r.name, 48)}${pad(r.segkitMs.toFixed(2), 12)}${pad(r.pytorchMs.toFixed(2), 12)}${r.ratio.toFixed(3)}`);
 }
+
+console.log();
+console.log(formatEngineOverhead(await benchEngineOverhead()));

@@ -11,3 +11,4 @@ export * from './ema-hook.js';
 export * from './empty-cache-hook.js';
 export * from './sync-buffers-hook.js';
 export * from './dist-sampler-seed-hook.js';
+export * from './progress-bar-hook.js';

@@ -14,8 +14,8 @@ export const progressBarHookSchema = z.object({
   interval: z.number().int().positive().nullable().default(null),
   /** Bar mode: redraws per second at most. */
   fps: z.number().positive().default(10),
-  /** Bar mode: width of the bar in characters. */
-  bar_size: z.number().int().positive().default(40),
+  /** Bar mode: width of the bar in characters; null fits the line to the terminal's width (10..40). */
+  bar_size: z.number().int().positive().nullable().default(null),
 }).strict();
 
 export type ProgressBarHookOptions = z.input<typeof progressBarHookSchema>;
@@ -56,7 +56,7 @@ export class ProgressBarHook extends Hook {
   readonly tty: boolean | null;
   readonly interval: number | null;
   readonly fps: number;
-  readonly barSize: number;
+  readonly barSize: number | null;
   readonly #stream: ProgressStream;
   readonly #intercept: InterceptableStream[];
 
@@ -164,12 +164,13 @@ export class ProgressBarHook extends Hook {
         return true;
       },
     };
+    const format = `${this.#mode} [{bar}] {value}/{total}, {rate} task/s, elapsed: {duration}s, ETA: {eta}s`;
     const multi = new cliProgress.MultiBar({
       stream: barStream as unknown as NodeJS.WritableStream,
-      format: `${this.#mode} [{bar}] {value}/{total}, {rate} task/s, elapsed: {duration}s, ETA: {eta}s`,
+      format,
       barCompleteChar: '>',
       barIncompleteChar: ' ',
-      barsize: this.barSize,
+      barsize: this.barSize ?? fittedBarSize(format, this.#total, target.columns ?? 80),
       fps: this.fps,
       // Redraw after a log line even when the numbers did not change; keep the terminal's line
       // wrapping alone (trimming to its width instead) so a crash cannot leave it switched off.
@@ -193,6 +194,13 @@ export class ProgressBarHook extends Hook {
     restore();
     multi.stop();
   }
+}
+
+/** A bar width that keeps the whole line within `columns` for up to 4-digit rates and times. */
+function fittedBarSize(format: string, total: number, columns: number): number {
+  const widest = format.replace('{bar}', '').replaceAll('{value}', String(total)).replaceAll('{total}', String(total))
+    .replace('{rate}', '9999.9').replace('{duration}', '9999').replace('{eta}', '9999');
+  return Math.max(10, Math.min(40, columns - widest.length - 1));
 }
 
 /**

@@ -78,6 +78,8 @@ export function registerHooks(runner: Runner, defaultHooks: unknown, customHooks
       }
     }
   }
+  // segkit addition: a progress bar for val/test in a terminal (LoggerHook's lines serve pipes).
+  if (!('progress_bar' in merged) && process.stderr.isTTY) merged.progress_bar = { type: 'ProgressBarHook' };
   for (const [name, hookCfg] of Object.entries(merged)) {
     if (hookCfg !== null) registerHookConfig(runner, hookCfg, ['default_hooks', name]);
   }

@@ -131,7 +131,7 @@ export class Runner implements LogRunnerView {
   }
   /** MMEngine shows CUDA peak memory; on CPU segkit shows the process's resident memory. */
   maxMemoryMB(): number {
-    return Math.round(process.memoryUsage().rss / 2 ** 20);
+    return Math.round(process.memoryUsage.rss() / 2 ** 20);
   }
 
   // ---- running -------------------------------------------------------------------------
