@@ -5,6 +5,8 @@ import { registerDemo } from './demo.js';
 import { registerTrain } from './train.js';
 import { registerPrintConfig } from './print-config.js';
 import { registerHooks } from './hooks.js';
+import { registerPlotLogs } from './plot-logs.js';
+import { registerLrSchedule } from './lr-schedule.js';
 
 export async function run(argv: string[]): Promise<void> {
   const program = new Command('segkit')
@@ -17,6 +19,8 @@ export async function run(argv: string[]): Promise<void> {
   registerTrain(program);
   registerPrintConfig(program);
   registerHooks(program);
+  registerPlotLogs(program);
+  registerLrSchedule(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { relative, sep } from 'node:path';
-import { PALETTE, saveFigure, type Panel, type SavedChart } from './chart/index.js';
+import { PALETTE, parsePixels, saveFigure, type Panel, type SavedChart } from './chart/index.js';
 
 /** One line of a scalars.json file: `step` plus the scalars logged at that step. */
 export interface ScalarRecord {
@@ -112,14 +112,6 @@ export function defaultRunNames(files: readonly string[]): string[] {
 const splitList = (text: string | undefined): string[] | undefined =>
   text === undefined ? undefined : text.split(',').map((s) => s.trim()).filter((s) => s !== '');
 
-/** A positive integer from a command-line option; the error names the option. */
-export function parseIntOption(value: string | undefined, option: string, min = 1): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < min) throw new Error(`${option}: expected an integer >= ${min}, got '${value}'`);
-  return n;
-}
-
 /** The keys plotted when --keys is not given: those of loss, lr and mIoU that some file has. */
 const DEFAULT_KEYS = ['loss', 'lr', 'mIoU'];
 
@@ -140,7 +132,7 @@ function missingKeyError(key: string, available: string[]): Error {
   return new Error(`--keys: '${key}' is in none of the logs${near ? ` (did you mean '${near}'?)` : ''}; keys found: ${available.join(', ') || 'none'}`);
 }
 
-const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5 ? v.toExponential(4) : v.toPrecision(5));
+const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5 ? v.toExponential(4) : String(Number(v.toPrecision(5))));
 
 function summarise(run: string, key: string, curve: Curve): string {
   const finite = curve.steps.map((s, k) => [s, curve.values[k]!] as const).filter(([, v]) => Number.isFinite(v));
@@ -159,8 +151,8 @@ export async function plotLogs(files: readonly string[], opts: PlotLogsOptions, 
   if (legend && legend.length !== files.length) {
     throw new Error(`--legend: expected ${files.length} name${files.length > 1 ? 's' : ''} (one per log file), got ${legend.length}: ${legend.join(', ')}`);
   }
-  const width = parseIntOption(opts.width, '--width', 100);
-  const height = parseIntOption(opts.height, '--height', 100);
+  const width = parsePixels(opts.width, '--width');
+  const height = parsePixels(opts.height, '--height');
   const logs = files.map(readScalarLog);
   const available = numericKeys(logs);
   let keys = splitList(opts.keys);
@@ -177,6 +169,10 @@ export async function plotLogs(files: readonly string[], opts: PlotLogsOptions, 
     curves.forEach((c, i) => {
       if (c === null) print(`note: ${files[i]} has no '${key}'`);
       else print(summarise(runs[i]!, key, c));
+      if (c && c.steps.length > 1 && c.steps[0] === c.steps[c.steps.length - 1]) {
+        print(`note: all ${c.steps.length} '${key}' values of ${files[i]} are at step ${c.steps[0]}; an iter-based run logs validation `
+          + 'at its epoch (0) unless LoggerHook has log_metric_by_epoch: false');
+      }
     });
     const present = curves.flatMap((c, i) => (c ? [{ c, i }] : []));
     return {

@@ -18,6 +18,14 @@ export function chartFormat(file: string): 'png' | 'svg' {
   throw new Error(`${file}: expected an output file ending in .png or .svg, got '${ext || 'no extension'}'`);
 }
 
+/** A width or height option in pixels (undefined stays undefined: the figure's default); errors name the option. */
+export function parsePixels(value: string | undefined, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < 100 || n > 20000) throw new Error(`${option}: expected a whole number of pixels from 100 to 20000, got '${value}'`);
+  return n;
+}
+
 export async function saveFigure(fig: Figure, file: string): Promise<SavedChart> {
   const format = chartFormat(file);
   const svg = renderFigureSvg(fig);

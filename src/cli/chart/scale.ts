@@ -10,33 +10,44 @@ export interface Scale {
   format(value: number): string;
 }
 
+// Tick values are multiples of the step; rounding removes float noise such as 0.30000000000000004.
+const clean = (v: number): number => (v === 0 ? 0 : Number(v.toPrecision(12)));
+
 /** 1, 2 or 5 times a power of ten: the step that gives about `count` intervals over `span`. */
 export function niceStep(span: number, count: number): number {
   const raw = span / Math.max(1, count);
   const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const residual = raw / magnitude;
-  return (residual > 5 ? 10 : residual > 2 ? 5 : residual > 1 ? 2 : 1) * magnitude;
+  // The slack keeps 2.0000000000000004 (float noise of an exact 2) from becoming 5.
+  const residual = raw / magnitude - 1e-9;
+  return clean((residual > 5 ? 10 : residual > 2 ? 5 : residual > 1 ? 2 : 1) * magnitude);
 }
-
-// Tick values are multiples of the step; rounding removes float noise such as 0.30000000000000004.
-const clean = (v: number): number => (v === 0 ? 0 : Number(v.toPrecision(12)));
 
 // '2.50e-5' -> '2.5e-5', '20.0' -> '20'; integers such as '200' keep their zeros.
 const trimMantissa = (s: string): string => (s.includes('.') ? s.replace(/\.?0+(?=e|$)/, '') : s);
+
+/** Decimals that show every multiple of `step` exactly (0.25 -> 2, 20 -> 0). */
+function decimalsFor(step: number): number {
+  for (let d = 0; d < 12; d++) {
+    const scaled = step * 10 ** d;
+    if (Math.abs(scaled - Math.round(scaled)) < 1e-6 * Math.max(1, scaled)) return d;
+  }
+  return 12;
+}
 
 /** Labels for ticks `step` apart: 20k / 1.5M for big values, 6e-5 for tiny ones, fixed decimals otherwise. */
 export function tickFormatter(step: number, maxAbs: number): (v: number) => string {
   const stepExp = Math.floor(Math.log10(step));
   if (maxAbs >= 1e4) {
     const [unit, suffix] = maxAbs >= 1e9 ? [1e9, 'G'] : maxAbs >= 1e6 ? [1e6, 'M'] : [1e3, 'k'];
-    const decimals = Math.max(0, -Math.floor(Math.log10(step / unit)));
+    const decimals = decimalsFor(step / unit);
     return (v) => (v === 0 ? '0' : `${trimMantissa((v / unit).toFixed(decimals))}${suffix}`);
   }
   if (maxAbs < 1e-3 || stepExp < -4) {
-    const digits = Math.max(0, Math.floor(Math.log10(maxAbs)) - stepExp);
+    // Mantissa digits: enough to tell ticks apart at the largest tick's exponent.
+    const digits = decimalsFor(step / 10 ** Math.floor(Math.log10(maxAbs)));
     return (v) => (v === 0 ? '0' : trimMantissa(v.toExponential(Math.min(digits, 20))));
   }
-  const decimals = Math.max(0, -stepExp);
+  const decimals = decimalsFor(step);
   return (v) => v.toFixed(decimals);
 }
 
@@ -83,7 +94,7 @@ export function logScale(min: number, max: number, maxTicks = 8): Scale {
     if (decades <= 2 && e < hi) ticks.push(clean(2 * 10 ** e), clean(5 * 10 ** e));
   }
   return {
-    domain: [10 ** lo, 10 ** hi],
+    domain: [clean(10 ** lo), clean(10 ** hi)],
     ticks,
     log: true,
     position: (v) => (v > 0 ? (Math.log10(v) - lo) / decades : NaN),
