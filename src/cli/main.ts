@@ -7,6 +7,7 @@ import { registerPrintConfig } from './print-config.js';
 import { registerHooks } from './hooks.js';
 import { registerPlotLogs } from './plot-logs.js';
 import { registerLrSchedule } from './lr-schedule.js';
+import { registerParamGroups } from './param-groups.js';
 
 export async function run(argv: string[]): Promise<void> {
   const program = new Command('segkit')
@@ -21,6 +22,7 @@ export async function run(argv: string[]): Promise<void> {
   registerHooks(program);
   registerPlotLogs(program);
   registerLrSchedule(program);
+  registerParamGroups(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {

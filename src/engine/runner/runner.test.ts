@@ -108,3 +108,43 @@ test('afterBackward and beforeOptimizerStep see the gradients; onException sees 
   await assert.rejects(runner.train(), /boom at 2/);
   assert.deepEqual(seen, ['backward 0 true', 'step 0', 'backward 1 true', 'step 1', 'backward 2 true', 'step 2', 'exception boom at 2']);
 });
+
+test('auto_scale_lr scales every group by batch / base_batch_size before schedulers record initial_lr', async () => {
+  const runner = buildRunner(toyConfig(mkdtempSync(join(tmpdir(), 'segkit-scale-')), {
+    val_dataloader: null, val_cfg: null, val_evaluator: null, param_scheduler: null,
+    train_cfg: { type: 'IterBasedTrainLoop', max_iters: 1 },
+    auto_scale_lr: { enable: true, base_batch_size: 16 },
+  }));
+  await runner.train();
+  assert.equal(runner.optimWrapper!.paramGroups[0]!.lr, 0.05 * 4 / 16);
+  const bad = buildRunner(toyConfig(mkdtempSync(join(tmpdir(), 'segkit-scale-')), { ...{ val_dataloader: null, val_cfg: null, val_evaluator: null }, auto_scale_lr: { enable: true, base: 16 } }));
+  await assert.rejects(bad.train(), /auto_scale_lr: unknown key 'base'/);
+});
+
+test('an epoch-based run resumed mid-epoch continues with the same batches and weights', async () => {
+  const noVal = { val_dataloader: null, val_cfg: null, val_evaluator: null };
+  const epochCfg = (dir: string, over: Record<string, unknown> = {}) => toyConfig(dir, {
+    ...noVal, train_cfg: { type: 'EpochBasedTrainLoop', max_epochs: 3 },
+    param_scheduler: [{ type: 'MultiStepLR', milestones: [2], gamma: 0.1, by_epoch: true }],
+    default_hooks: { checkpoint: { type: 'CheckpointHook', by_epoch: true, interval: 1 } }, log_processor: { by_epoch: true }, ...over,
+  });
+  const full = buildRunner(epochCfg(mkdtempSync(join(tmpdir(), 'segkit-efull-'))));
+  await full.train();
+  const expected = trainLosses(full);
+  assert.equal(expected.length, 24);
+  const dir = mkdtempSync(join(tmpdir(), 'segkit-eres-'));
+  const part = buildRunner(epochCfg(dir));
+  const origCall = part.callHook.bind(part);
+  part.callHook = async (point, ...args) => {
+    await origCall(point, ...args);
+    // Stop in the middle of the second epoch (after global iteration 12 of 24).
+    if (point === 'afterTrainIter' && part.iter === 11) part.stopRequested = true;
+  };
+  await assert.rejects(part.train(), /interrupted/);
+  const resumed = buildRunner(epochCfg(dir, { resume: true }));
+  await resumed.train();
+  const after = trainLosses(resumed);
+  assert.equal(resumed.iter, 24);
+  assert.equal(resumed.epoch, 3);
+  after.slice(-12).forEach((l, i) => assert.ok(Math.abs(l - expected[12 + i]!) <= 1e-6, `iter ${12 + i}: ${l} vs ${expected[12 + i]}`));
+});
