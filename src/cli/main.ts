@@ -8,6 +8,9 @@ import { registerHooks } from './hooks.js';
 import { registerPlotLogs } from './plot-logs.js';
 import { registerLrSchedule } from './lr-schedule.js';
 import { registerParamGroups } from './param-groups.js';
+import { registerTest } from './test.js';
+import { registerInfer } from './infer.js';
+import { registerBrowseDataset } from './browse-dataset.js';
 
 export async function run(argv: string[]): Promise<void> {
   const program = new Command('segkit')
@@ -23,6 +26,9 @@ export async function run(argv: string[]): Promise<void> {
   registerPlotLogs(program);
   registerLrSchedule(program);
   registerParamGroups(program);
+  registerTest(program);
+  registerInfer(program);
+  registerBrowseDataset(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {

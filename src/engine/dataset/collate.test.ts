@@ -55,3 +55,10 @@ test('collectTransferables finds each ArrayBuffer once and leaves shared and poo
   assert.equal(found.length, 2);
   assert.ok(found.includes(f.buffer as ArrayBuffer));
 });
+
+test('data elements (objects with metainfo, like SegDataSample) stay whole, as MMEngine keeps data samples', () => {
+  const sample = (i: number) => ({ inputs: { data: new Uint8Array([i]), shape: [1] }, data_samples: { metainfo: { img_path: `${i}.png` }, gt_sem_seg: { data: { data: new Uint8Array([i]), shape: [1] } } } });
+  const batch = pseudoCollate([sample(1), sample(2)]) as { inputs: unknown[]; data_samples: { metainfo: { img_path: string } }[] };
+  assert.equal(batch.inputs.length, 2);
+  assert.deepEqual(batch.data_samples.map((s) => s.metainfo.img_path), ['1.png', '2.png']);
+});

@@ -33,10 +33,18 @@ export function isNdArray(v: unknown): v is NdArray {
  * Objects recurse per key, lists recurse per position (same length required); anything else
  * (typed arrays, NdArrays, strings, numbers) is returned as the list of the batch's values.
  */
+/**
+ * A data element (MMEngine's BaseDataElement, e.g. a SegDataSample): a plain object with
+ * `metainfo`. Collation keeps such objects whole, as MMEngine does.
+ */
+export function isDataElement(v: unknown): boolean {
+  return isPlainObject(v) && isPlainObject(v.metainfo);
+}
+
 export function pseudoCollate(batch: unknown[]): unknown {
   const first = batch[0];
   if (Array.isArray(first)) return collateLists(batch, pseudoCollate);
-  if (isPlainObject(first) && !isNdArray(first)) return collateObjects(batch, pseudoCollate);
+  if (isPlainObject(first) && !isNdArray(first) && !isDataElement(first)) return collateObjects(batch, pseudoCollate);
   return batch;
 }
 
@@ -52,7 +60,7 @@ export function defaultCollate(batch: unknown[]): unknown {
   if (typeof first === 'number') return stackNumbers(batch);
   if (typeof first === 'boolean') return { data: Uint8Array.from(batch as boolean[], (b) => (b ? 1 : 0)), shape: [batch.length] };
   if (Array.isArray(first)) return collateLists(batch, defaultCollate);
-  if (isPlainObject(first)) return collateObjects(batch, defaultCollate);
+  if (isPlainObject(first) && !isDataElement(first)) return collateObjects(batch, defaultCollate);
   return batch;
 }
 

@@ -18,8 +18,12 @@ abstract class EvalLoop {
   constructor(options: unknown, readonly runner: Runner, readonly dataloader: DataLoaderLike, readonly evaluator: Evaluator,
     private readonly mode: 'val' | 'test') {
     this.fp16 = parseOptions(loopSchema, options ?? {}).fp16;
+    // As MMEngine's loops: the evaluator and the visualizer learn the classes and palette.
     const meta = dataloader.dataset?.metainfo;
-    if (meta) evaluator.datasetMeta = meta;
+    if (meta) {
+      evaluator.datasetMeta = meta;
+      runner.visualizer.datasetMeta = meta;
+    }
   }
 
   async run(): Promise<MetricValues> {

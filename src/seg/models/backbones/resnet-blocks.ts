@@ -2,10 +2,8 @@
 // (conv1, bn1, ..., downsample.0/1) so parameter names and checkpoints line up.
 import * as nn from '../../../torch/nn/index.js';
 import type { Tensor } from '../../../torch/index.js';
-import { buildConvLayer, buildNormLayer } from '../utils/index.js';
-
-export type NormCfg = Parameters<typeof buildNormLayer>[0];
-export type ConvCfg = Parameters<typeof buildConvLayer>[0];
+import { buildConvLayer, buildNormLayer, type ConvCfg, type NormCfg } from '../utils/index.js';
+import { BaseModule, Sequential } from '../init/index.js';
 
 export interface ResBlockOptions {
   inplanes: number;
@@ -15,21 +13,26 @@ export interface ResBlockOptions {
   downsample?: nn.Module | null;
   /** 'pytorch': the 3x3 conv strides; 'caffe': the first 1x1 conv does (Bottleneck only). */
   style?: 'pytorch' | 'caffe';
-  convCfg?: ConvCfg;
+  convCfg?: ConvCfg | null;
   normCfg: NormCfg;
+  /** zero_init_residual: init_cfg sets the last norm to 0 so the block starts as the identity. */
+  zeroInitLastNorm?: boolean;
 }
 
 /** What the blocks share: a ReLU, an optional downsample branch and the last norm (zero-initialised). */
-export abstract class ResBlock extends nn.Module {
+export abstract class ResBlock extends BaseModule {
   relu!: nn.ReLU;
   downsample!: nn.Module | null;
 
   /** The norm layer zero_init_residual sets to 0 (MMSeg's norm2 / norm3 override). */
   abstract get lastNorm(): nn.Module;
 
-  protected finish(downsample: nn.Module | null | undefined): void {
+  /** Registers the shared tail; `lastNormName` is the child zero_init_residual overrides ('bn2', 'bn3'). */
+  protected finish(opts: ResBlockOptions, lastNormName: string): void {
     this.relu = this.registerModule('relu', new nn.ReLU({ inplace: true }));
-    this.downsample = this.registerModule('downsample', downsample ?? null);
+    this.downsample = this.registerModule('downsample', opts.downsample ?? null);
+    // MMSeg names the property (norm2 / norm3); the override needs the registered child's name.
+    if (opts.zeroInitLastNorm) this.initCfg = { type: 'Constant', val: 0, override: { name: lastNormName } };
   }
 
   /** Adds the (possibly downsampled) identity and applies the final ReLU. */
@@ -60,7 +63,7 @@ export class BasicBlock extends ResBlock {
     this.registerModule(n1, norm1);
     this.conv2 = this.registerModule('conv2', buildConvLayer(opts.convCfg ?? null, planes, planes, 3, { padding: 1, bias: false }));
     this.registerModule(n2, norm2);
-    this.finish(opts.downsample);
+    this.finish(opts, n2);
   }
 
   get norm1(): nn.Module {
@@ -111,7 +114,7 @@ export class Bottleneck extends ResBlock {
     this.registerModule(n2, norm2);
     this.conv3 = this.registerModule('conv3', buildConvLayer(convCfg, planes, planes * Bottleneck.expansion, 1, { bias: false }));
     this.registerModule(n3, norm3);
-    this.finish(opts.downsample);
+    this.finish(opts, n3);
   }
 
   get norm1(): nn.Module {
@@ -149,8 +152,9 @@ export interface ResLayerOptions {
   /** Downsample with a 2x2 average pool then a stride-1 conv (ResNetV1d). */
   avgDown?: boolean;
   style?: 'pytorch' | 'caffe';
-  convCfg?: ConvCfg;
+  convCfg?: ConvCfg | null;
   normCfg: NormCfg;
+  zeroInitLastNorm?: boolean;
   /** Dilation of each block (the last stage only), overriding `dilation`. */
   multiGrid?: number[] | null;
   /** Halve the first block's dilation when dilation > 1 (as DeepLab's contracted dilation). */
@@ -172,7 +176,7 @@ function buildBlocks(block: ResBlockClass, opts: ResLayerOptions): ResBlock[] {
     throw new RangeError(`ResLayer: multi_grid has ${multiGrid.length} entries but the stage has ${numBlocks} blocks`);
   }
   const firstDilation = multiGrid ? multiGrid[0]! : dilation > 1 && opts.contractDilation ? Math.floor(dilation / 2) : dilation;
-  const common = { planes, style: opts.style, convCfg: opts.convCfg, normCfg: opts.normCfg };
+  const common = { planes, style: opts.style, convCfg: opts.convCfg, normCfg: opts.normCfg, zeroInitLastNorm: opts.zeroInitLastNorm };
   const blocks = [new block({ ...common, inplanes, stride, dilation: firstDilation, downsample })];
   for (let i = 1; i < numBlocks; i++) {
     blocks.push(new block({ ...common, inplanes: outPlanes, stride: 1, dilation: multiGrid ? multiGrid[i]! : dilation }));
@@ -180,8 +184,8 @@ function buildBlocks(block: ResBlockClass, opts: ResLayerOptions): ResBlock[] {
   return blocks;
 }
 
-/** One ResNet stage: blocks named '0', '1', ...; the first one strides and downsamples. */
-export class ResLayer extends nn.Sequential {
+/** One ResNet stage: blocks named '0', '1', ...; the first one strides and downsamples (MMEngine Sequential, so init reaches the blocks). */
+export class ResLayer extends Sequential {
   constructor(readonly block: ResBlockClass, opts: ResLayerOptions) {
     super(...buildBlocks(block, opts));
   }

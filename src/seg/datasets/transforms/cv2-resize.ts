@@ -1,0 +1,151 @@
+// cv2.resize (INTER_LINEAR / INTER_NEAREST) re-done bit for bit, and mmcv's rescale_size rules.
+import { dims, emptyLike, roundHalfEven, saturateFor, type Image, type PixelArray } from './ndarray-ops.js';
+
+export type Interpolation = 'bilinear' | 'nearest';
+
+/**
+ * Resizes to `size` = [width, height] as cv2.resize does. For uint8 images the bilinear path
+ * uses OpenCV's fixed-point arithmetic (11-bit coefficients, the same rounding), so results are
+ * identical to cv2's; uint16/float32 images use the same taps in floating point.
+ */
+export function resize<A extends PixelArray>(img: Image<A>, size: readonly [number, number], interpolation: Interpolation): Image<A> {
+  const [dw, dh] = size;
+  if (!Number.isInteger(dw) || !Number.isInteger(dh) || dw <= 0 || dh <= 0) {
+    throw new RangeError(`resize: target size must be positive integers [w, h], got [${size.join(', ')}]`);
+  }
+  const [h, w] = dims(img);
+  if (dw === w && dh === h) return { data: img.data.slice() as A, shape: [...img.shape] };
+  return interpolation === 'nearest' ? resizeNearest(img, dw, dh) : resizeLinear(img, dw, dh);
+}
+
+/** cv2's resizeNN: source index floor(d * (1 / (dst / src))), clipped to the last pixel. */
+function nearestOffsets(src: number, dst: number): Int32Array {
+  const inv = 1 / (dst / src);
+  const ofs = new Int32Array(dst);
+  for (let d = 0; d < dst; d++) ofs[d] = Math.min(Math.floor(d * inv), src - 1);
+  return ofs;
+}
+
+function resizeNearest<A extends PixelArray>(img: Image<A>, dw: number, dh: number): Image<A> {
+  const [h, w, c] = dims(img);
+  const out = emptyLike(img, dh, dw);
+  const xo = nearestOffsets(w, dw), yo = nearestOffsets(h, dh);
+  const src = img.data, dst = out.data;
+  for (let y = 0; y < dh; y++) {
+    const srow = yo[y]! * w;
+    for (let x = 0; x < dw; x++) {
+      const s = (srow + xo[x]!) * c, d = (y * dw + x) * c;
+      for (let k = 0; k < c; k++) dst[d + k] = src[s + k]!;
+    }
+  }
+  return out;
+}
+
+const COEF_SCALE = 2048; // INTER_RESIZE_COEF_SCALE
+
+interface Taps {
+  /** First source index of each destination index. */
+  ofs: Int32Array;
+  /** Float weights (1 - f, f) per destination index. */
+  wf: Float32Array;
+  /** The same as fixed-point shorts, rounded as cv2 does. */
+  wi: Int32Array;
+}
+
+/**
+ * Source taps as cv2's resizeGeneric computes them: f = float((d + 0.5) * scale - 0.5), in
+ * single precision. Along x the tap is clamped with its fraction zeroed; along y only the row
+ * indices are clamped (the weights keep the fraction), as in OpenCV.
+ */
+function linearTaps(src: number, dst: number, clampWeights: boolean): Taps {
+  const scale = 1 / (dst / src);
+  const f32 = Math.fround;
+  const ofs = new Int32Array(dst), wf = new Float32Array(2 * dst), wi = new Int32Array(2 * dst);
+  for (let d = 0; d < dst; d++) {
+    let f = f32((d + 0.5) * scale - 0.5);
+    let s = Math.floor(f);
+    f = f32(f - s);
+    if (clampWeights) {
+      if (s < 0) { f = 0; s = 0; }
+      if (s >= src - 1) { f = 0; s = src - 1; }
+    }
+    ofs[d] = s;
+    const a0 = f32(1 - f);
+    wf[2 * d] = a0;
+    wf[2 * d + 1] = f;
+    wi[2 * d] = roundHalfEven(f32(a0 * COEF_SCALE));
+    wi[2 * d + 1] = roundHalfEven(f32(f * COEF_SCALE));
+  }
+  return { ofs, wf, wi };
+}
+
+function resizeLinear<A extends PixelArray>(img: Image<A>, dw: number, dh: number): Image<A> {
+  const [h, w, c] = dims(img);
+  const xt = linearTaps(w, dw, true), yt = linearTaps(h, dh, false);
+  const out = emptyLike(img, dh, dw);
+  const src = img.data, dst = out.data;
+  const fixed = src instanceof Uint8Array;
+  const rowLen = dw * c;
+  // Horizontal pass of the (at most two) source rows each output row needs; rows are cached by index.
+  const cache = new Map<number, Int32Array | Float32Array>();
+  const hrow = (sy: number): Int32Array | Float32Array => {
+    let row = cache.get(sy);
+    if (row) return row;
+    row = fixed ? new Int32Array(rowLen) : new Float32Array(rowLen);
+    const base = sy * w * c;
+    for (let x = 0; x < dw; x++) {
+      const s0 = base + xt.ofs[x]! * c;
+      const s1 = xt.ofs[x]! + 1 < w ? s0 + c : s0;
+      for (let k = 0; k < c; k++) {
+        row[x * c + k] = fixed
+          ? src[s0 + k]! * xt.wi[2 * x]! + src[s1 + k]! * xt.wi[2 * x + 1]!
+          : Math.fround(Math.fround(src[s0 + k]! * xt.wf[2 * x]!) + Math.fround(src[s1 + k]! * xt.wf[2 * x + 1]!));
+      }
+    }
+    if (cache.size > 4) cache.delete(cache.keys().next().value!);
+    cache.set(sy, row);
+    return row;
+  };
+  const store = saturateFor(dst);
+  for (let y = 0; y < dh; y++) {
+    const sy = yt.ofs[y]!;
+    const r0 = hrow(Math.min(Math.max(sy, 0), h - 1));
+    const r1 = hrow(Math.min(Math.max(sy + 1, 0), h - 1));
+    const o = y * rowLen;
+    if (fixed) {
+      const b0 = yt.wi[2 * y]!, b1 = yt.wi[2 * y + 1]!;
+      // OpenCV's VResizeLinear for uchar: products of (row >> 4) with 16-bit weights, >> 16, then + 2 >> 2.
+      for (let i = 0; i < rowLen; i++) {
+        const v = (((b0 * (r0[i]! >> 4)) >> 16) + ((b1 * (r1[i]! >> 4)) >> 16) + 2) >> 2;
+        dst[o + i] = v < 0 ? 0 : v > 255 ? 255 : v;
+      }
+    } else {
+      const b0 = yt.wf[2 * y]!, b1 = yt.wf[2 * y + 1]!;
+      for (let i = 0; i < rowLen; i++) dst[o + i] = store(Math.fround(Math.fround(r0[i]! * b0) + Math.fround(r1[i]! * b1)));
+    }
+  }
+  return out;
+}
+
+/** mmcv's _scale_size: (w, h) times a factor, rounded half up. */
+export function scaleSize(size: readonly [number, number], scale: number | readonly [number, number]): [number, number] {
+  const [sw, sh] = typeof scale === 'number' ? [scale, scale] : scale;
+  return [Math.trunc(size[0] * sw + 0.5), Math.trunc(size[1] * sh + 0.5)];
+}
+
+/**
+ * mmcv.rescale_size: the size of `oldSize` = (w, h) rescaled by a factor, or as large as possible
+ * inside `scale` = (a, b) keeping the aspect ratio (long edge <= max(a, b), short edge <= min(a, b)).
+ */
+export function rescaleSize(oldSize: readonly [number, number], scale: number | readonly [number, number]): { size: [number, number]; scaleFactor: number } {
+  const [w, h] = oldSize;
+  let factor: number;
+  if (typeof scale === 'number') {
+    if (!(scale > 0)) throw new RangeError(`rescale: invalid scale ${scale}, must be positive`);
+    factor = scale;
+  } else {
+    const longEdge = Math.max(scale[0], scale[1]), shortEdge = Math.min(scale[0], scale[1]);
+    factor = Math.min(longEdge / Math.max(h, w), shortEdge / Math.min(h, w));
+  }
+  return { size: scaleSize([w, h], factor), scaleFactor: factor };
+}

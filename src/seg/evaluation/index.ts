@@ -1,0 +1,2 @@
+// Evaluation for segmentation (MMSeg's mmseg.evaluation): IoUMetric.
+export * from './metrics/index.js';

@@ -1,0 +1,8 @@
+// Decode heads (MODELS): importing registers them.
+export * from './decode-head.js';
+export * from './fcn-head.js';
+export * from './psp-head.js';
+export * from './uper-head.js';
+export * from './aspp-head.js';
+export * from './sep-aspp-head.js';
+export * from './segformer-head.js';
