@@ -156,6 +156,10 @@ export class SegDataPreProcessor extends BaseDataPreprocessor {
       maxW = Math.ceil(maxW / sizeDivisor) * sizeDivisor;
     }
     const [targetH, targetW] = size ?? [maxH, maxW];
+    const big = imgs.findIndex((x) => x.size(1) > targetH || x.size(2) > targetW);
+    if (big >= 0) {
+      throw new RangeError(`${this.className}: image ${big} is ${imgs[big]!.size(1)}x${imgs[big]!.size(2)}, larger than the padding size ${targetH}x${targetW} (${key.join('.')}); crop it in the pipeline`);
+    }
     const pads = imgs.map((img) => {
       const [h, w] = [img.size(1), img.size(2)];
       const padding: Padding = [0, Math.max(targetW - w, 0), 0, Math.max(targetH - h, 0)];
