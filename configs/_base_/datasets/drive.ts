@@ -26,6 +26,12 @@ const split = (name: 'train' | 'test', pipeline: unknown[]) => ({
   data_prefix: { img_path: `${name}/images`, seg_map_path: `${name}/labels` }, pipeline,
 });
 
+const val_loader = {
+  batch_size: 1, num_workers: 2, persistent_workers: true,
+  sampler: { type: 'DefaultSampler', shuffle: false },
+  dataset: split('test', test_pipeline),
+};
+
 export default defineConfig({
   dataset_type, data_root, img_scale, crop_size, train_pipeline, test_pipeline,
   train_dataloader: {
@@ -33,12 +39,8 @@ export default defineConfig({
     sampler: { type: 'InfiniteSampler', shuffle: true },
     dataset: split('train', train_pipeline),
   },
-  val_dataloader: {
-    batch_size: 1, num_workers: 2, persistent_workers: true,
-    sampler: { type: 'DefaultSampler', shuffle: false },
-    dataset: split('test', test_pipeline),
-  },
-  test_dataloader: '{{_base_.val_dataloader}}' as never,
+  val_dataloader: val_loader,
+  test_dataloader: val_loader,
   val_evaluator: { type: 'IoUMetric', iou_metrics: ['mDice'] },
   test_evaluator: { type: 'IoUMetric', iou_metrics: ['mDice'] },
 });

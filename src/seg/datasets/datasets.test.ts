@@ -146,5 +146,5 @@ test('data infos are plain JSON and survive serialization; a bad label in the da
   const ds = buildDataset(cfg) as Dataset<Info> & BaseSegDataset;
   const info = ds.getDataInfo(0);
   assert.deepEqual(JSON.parse(JSON.stringify(info)), info);
-  await assert.rejects(ds.getItem(0), (e: Error) => e.message === `pipeline.1 (LoadAnnotations): ${join(root, 'ann/a.png')}: label value 12 outside 0..10 and ignore_index 255`);
+  await assert.rejects(async () => ds.getItem(0), (e: Error) => e.message === `pipeline.1 (LoadAnnotations): ${join(root, 'ann/a.png')}: label value 12 outside 0..10 and ignore_index 255`);
 });

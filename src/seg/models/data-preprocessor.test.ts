@@ -57,6 +57,7 @@ test('training pads to a fixed size; it needs exactly one of size and size_divis
   assert.deepEqual(out.inputs.shape, [1, 3, 6, 7]);
   assert.equal((out.inputs.tolist() as number[][][][])[0]![0]![1]![1], 11);
   assert.throws(() => new SegDataPreProcessor({}).forward({ inputs: [image(2, 2)], data_samples: [sample(2, 2)] }, true), /size: only one of size and size_divisor should be set/);
+  assert.throws(() => pre.forward({ inputs: [image(8, 5)], data_samples: [sample(8, 5)] }, true), /image 0 is 8x5, larger than the padding size 6x7 \(size\)/);
   assert.throws(() => new SegDataPreProcessor({ mean: [1, 2, 3] }), /std: mean and std should be both null or both lists/);
   assert.throws(() => new SegDataPreProcessor({ bgr_to_rgb: true, rgb_to_bgr: true }), /rgb_to_bgr/);
 });
