@@ -12,3 +12,4 @@ export * from './evaluation/index.js';
 export * from './visualization/index.js';
 export * from './engine/hooks/index.js';
 export * from './apis/index.js';
+export * from './datasets/index.js';

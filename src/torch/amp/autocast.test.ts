@@ -175,3 +175,18 @@ test('an async fn is refused and the state is restored', async () => {
   assert.equal(autocastState('cpu').enabled, false);
   assert.equal(autocastDepth(), 0);
 });
+
+test('layer_norm and group_norm on a bfloat16 activation run in float32 under CPU autocast (as PyTorch 2.x)', async () => {
+  const T = await import('../index.js');
+  const x = T.randn([2, 8, 4, 4]);
+  const w = T.randn([8, 8, 1, 1]);
+  const lnW = T.ones([8]);
+  const lnB = T.zeros([8]);
+  const [ln, gn] = autocast(() => {
+    const y = T.F.conv2d(x, w);
+    assert.equal(y.dtype, 'bfloat16');
+    return [T.F.layerNorm(y.permute(0, 2, 3, 1), [8], { weight: lnW, bias: lnB }), T.F.groupNorm(y, 2, { weight: lnW, bias: lnB })];
+  }, { deviceType: 'cpu' });
+  assert.equal(ln!.dtype, 'float32');
+  assert.equal(gn!.dtype, 'float32');
+});

@@ -2,6 +2,7 @@
 import { type Tensor, op } from '../tensor.js';
 import { tidy } from '../memory.js';
 import { shapeStr } from './args.js';
+import { native } from '../native.js';
 
 export interface BatchNormOptions {
   weight?: Tensor | null;
@@ -50,7 +51,19 @@ export function batchNorm(input: Tensor, runningMean: Tensor | null, runningVar:
 }
 
 /** F.layer_norm over the trailing `normalizedShape` dimensions. */
+/**
+ * Under CPU autocast, libtorch 1.13 runs layer_norm/group_norm on a bfloat16 input with float32
+ * weights and fails ("expected scalar type BFloat16 but found Float"); PyTorch 2.x's CPU autocast
+ * runs them in float32. segkit follows 2.x: the low-precision input is upcast to the weight's dtype.
+ */
+function autocastNormInput(input: Tensor, weight: Tensor | null | undefined): Tensor {
+  if (!weight || weight.dtype === input.dtype || input.device !== 'cpu') return input;
+  if ((input.dtype === 'bfloat16' || input.dtype === 'float16') && native.autocastState(false).enabled) return input.to(weight.dtype);
+  return input;
+}
+
 export function layerNorm(input: Tensor, normalizedShape: number[], opts: AffineNormOptions = {}): Tensor {
+  input = autocastNormInput(input, opts.weight);
   return op('layer_norm', input, normalizedShape, opts.weight ?? null, opts.bias ?? null, opts.eps ?? 1e-5, CUDNN_ENABLED);
 }
 
@@ -63,6 +76,7 @@ export function groupNorm(input: Tensor, numGroups: number, opts: AffineNormOpti
   }
   const s = input.shape;
   verifyBatchSize('groupNorm', [s[0]! * Math.floor(channels / numGroups), numGroups, ...s.slice(2)]);
+  input = autocastNormInput(input, opts.weight);
   return op('group_norm', input, numGroups, opts.weight ?? null, opts.bias ?? null, opts.eps ?? 1e-5, CUDNN_ENABLED);
 }
 
