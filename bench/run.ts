@@ -2,6 +2,7 @@
 import * as torch from '../src/torch/index.js';
 import { benchFcnStep, type StepComparison } from './fcn-step.js';
 import { benchEngineOverhead, formatEngineOverhead } from './engine-overhead.js';
+import { benchAmpStep } from './amp-step.js';
 
 const rows: StepComparison[] = [];
 console.log(`libtorch ${torch.libtorchVersion()}, ${torch.getNumThreads()} threads; medians over alternating rounds`);
@@ -16,3 +17,7 @@ for (const r of rows) {
 
 console.log();
 console.log(formatEngineOverhead(await benchEngineOverhead()));
+
+const amp = await benchAmpStep();
+console.log();
+console.log(`${amp.name}: fp32 ${amp.fp32Ms.toFixed(1)} ms, bf16 autocast (AmpOptimWrapper) ${amp.bf16Ms.toFixed(1)} ms, speed-up ${amp.speedup.toFixed(2)}x`);
