@@ -6,6 +6,7 @@ import { ConfigError } from '../../engine/config/errors.js';
 import { BaseDataset, baseDatasetSchema, type DataInfo, type Results } from '../../engine/dataset/index.js';
 import { DATASETS } from '../../engine/registry/index.js';
 import { randomPalette } from './random-palette.js';
+import { backendArgsSchema } from './transforms/image-io.js';
 
 /** MMSeg's BaseSegDataset arguments (MMEngine's plus suffixes and label options). */
 export const baseSegDatasetSchema = baseDatasetSchema.extend({
@@ -15,8 +16,8 @@ export const baseSegDatasetSchema = baseDatasetSchema.extend({
   ignore_index: z.number().int().min(0).max(255).default(255),
   /** Label 0 becomes ignore_index 255 and the others drop by one (ADE20K's "other" class). */
   reduce_zero_label: z.boolean().default(false),
-  /** Only local files are read; must stay null. */
-  backend_args: z.null().default(null),
+  /** Only local files are read: null or {backend: 'local'}. */
+  backend_args: backendArgsSchema,
 });
 export type BaseSegDatasetOptions = z.output<typeof baseSegDatasetSchema>;
 

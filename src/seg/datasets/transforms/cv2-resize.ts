@@ -86,21 +86,38 @@ function resizeLinear<A extends PixelArray>(img: Image<A>, dw: number, dh: numbe
   const src = img.data, dst = out.data;
   const fixed = src instanceof Uint8Array;
   const rowLen = dw * c;
-  // Horizontal pass of the (at most two) source rows each output row needs; rows are cached by index.
+  // Per output element: the offsets of its two source taps in a row and their weights.
+  const o0 = new Int32Array(rowLen), o1 = new Int32Array(rowLen);
+  const wi0 = new Int32Array(rowLen), wi1 = new Int32Array(rowLen);
+  const wf0 = new Float32Array(rowLen), wf1 = new Float32Array(rowLen);
+  for (let x = 0; x < dw; x++) {
+    const sx = xt.ofs[x]!;
+    const sx1 = sx + 1 < w ? sx + 1 : sx;
+    for (let k = 0; k < c; k++) {
+      const i = x * c + k;
+      o0[i] = sx * c + k;
+      o1[i] = sx1 * c + k;
+      wi0[i] = xt.wi[2 * x]!;
+      wi1[i] = xt.wi[2 * x + 1]!;
+      wf0[i] = xt.wf[2 * x]!;
+      wf1[i] = xt.wf[2 * x + 1]!;
+    }
+  }
+  // Horizontal pass of the (at most two) source rows each output row needs; recent rows are kept.
   const cache = new Map<number, Int32Array | Float32Array>();
   const hrow = (sy: number): Int32Array | Float32Array => {
     let row = cache.get(sy);
     if (row) return row;
-    row = fixed ? new Int32Array(rowLen) : new Float32Array(rowLen);
     const base = sy * w * c;
-    for (let x = 0; x < dw; x++) {
-      const s0 = base + xt.ofs[x]! * c;
-      const s1 = xt.ofs[x]! + 1 < w ? s0 + c : s0;
-      for (let k = 0; k < c; k++) {
-        row[x * c + k] = fixed
-          ? src[s0 + k]! * xt.wi[2 * x]! + src[s1 + k]! * xt.wi[2 * x + 1]!
-          : Math.fround(Math.fround(src[s0 + k]! * xt.wf[2 * x]!) + Math.fround(src[s1 + k]! * xt.wf[2 * x + 1]!));
-      }
+    if (fixed) {
+      const r = new Int32Array(rowLen);
+      for (let i = 0; i < rowLen; i++) r[i] = src[base + o0[i]!]! * wi0[i]! + src[base + o1[i]!]! * wi1[i]!;
+      row = r;
+    } else {
+      const r = new Float32Array(rowLen);
+      const f32 = Math.fround;
+      for (let i = 0; i < rowLen; i++) r[i] = f32(f32(src[base + o0[i]!]! * wf0[i]!) + f32(src[base + o1[i]!]! * wf1[i]!));
+      row = r;
     }
     if (cache.size > 4) cache.delete(cache.keys().next().value!);
     cache.set(sy, row);

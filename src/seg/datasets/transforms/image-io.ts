@@ -2,7 +2,11 @@
 import { readFile } from 'node:fs/promises';
 import { decode as decodePng, hasPngSignature } from 'fast-png';
 import sharp from 'sharp';
+import { z } from 'zod';
 import type { Image } from './ndarray-ops.js';
+
+/** MMEngine's backend_args: only local files are read, so null or {backend: 'local'}. */
+export const backendArgsSchema = z.union([z.null(), z.object({ backend: z.literal('local') }).strict()]).default(null);
 
 /** mmcv's imread flags. */
 export type ColorType = 'color' | 'grayscale' | 'unchanged' | 'color_ignore_orientation' | 'grayscale_ignore_orientation';
@@ -22,17 +26,18 @@ const grayOf = (r: number, g: number, b: number): number => (r * 4899 + g * 9617
 /**
  * Decodes an image file into HWC BGR uint8 (cv2.imdecode). 'color' applies the EXIF orientation,
  * expands gray to three channels and drops alpha; 'grayscale' gives [H, W]; 'unchanged' keeps
- * the channels (BGR / BGRA / gray) and 16-bit depth (as a Uint16Array). libvips decodes 8-bit
- * PNG and JPEG to the same pixels as cv2 (the tests compare DRIVE images); 'grayscale' of a
- * colour file is computed from its RGB with cv2.cvtColor's weights, where cv2.imread may let
- * libjpeg/libpng convert (a difference of at most 1).
+ * the channels (BGR / BGRA / gray) and 16-bit depth (as a Uint16Array). libvips decodes PNG
+ * (8- and 16-bit) and JPEG to the same colour pixels as cv2 (a test compares a DRIVE image).
+ * 'grayscale' of a colour file is computed from its RGB with cv2.cvtColor's weights, whereas
+ * cv2.imread lets libpng/libjpeg convert: PNGs then differ by at most 1 on some pixels, JPEGs by
+ * a few levels (libjpeg returns its own luma plane).
  */
 export async function decodeImage(bytes: Uint8Array, path: string, colorType: ColorType): Promise<Image> {
   try {
     if (colorType === 'unchanged') return await decodeUnchanged(bytes);
     let pipeline = sharp(bytes);
     if (!colorType.endsWith('_ignore_orientation')) pipeline = pipeline.rotate();
-    const { data, info } = await pipeline.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await pipeline.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     const { width: w, height: h, channels: c } = info;
     if (colorType.startsWith('grayscale')) {
       const out = new Uint8Array(w * h);

@@ -13,7 +13,11 @@ export { PackSegInputs, packSegInputsSchema, DEFAULT_META_KEYS, type PackSegInpu
 export { TestTimeAug, testTimeAugSchema, type TestTimeAugOptions } from './test-time-aug.js';
 export { MultiScaleFlipAug, multiScaleFlipAugSchema, type MultiScaleFlipAugOptions } from './multi-scale-flip-aug.js';
 export { decodeImage, decodeLabelMap, readBytes, type ColorType } from './image-io.js';
-export { resize, rescaleSize, scaleSize, type Interpolation } from './cv2-resize.js';
+// Low-level pixel operations under mmcv's names (imresize, imflip, ...), exact to cv2 where noted.
+export { resize as imresize, rescaleSize, scaleSize, type Interpolation } from './cv2-resize.js';
 export { imrotate, warpAffine, rotationMatrix2D, type Affine, type RotateOptions } from './cv2-warp-affine.js';
 export { bgrToHsv, hsvToBgr } from './cv2-color.js';
-export { crop, dims, flip, hwcToChw, isImage, padTo, type FlipDirection, type Image, type PaddingMode, type PixelArray } from './ndarray-ops.js';
+export {
+  crop as imcrop, flip as imflip, padTo as impad, hwcToChw, isImage as isPixelImage,
+  type FlipDirection, type Image as PixelImage, type PaddingMode, type PixelArray,
+} from './ndarray-ops.js';

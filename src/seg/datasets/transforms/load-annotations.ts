@@ -3,14 +3,14 @@ import { z } from 'zod';
 import { parseOptions } from '../../../engine/config/errors.js';
 import { BaseTransform, type Results } from '../../../engine/dataset/index.js';
 import { TRANSFORMS } from '../../../engine/registry/index.js';
-import { decodeLabelMap, readBytes } from './image-io.js';
+import { backendArgsSchema, decodeLabelMap, readBytes } from './image-io.js';
 
 export const loadAnnotationsSchema = z.object({
   /** Deprecated in MMSeg (set it on the dataset); when given it must agree with the dataset's. */
   reduce_zero_label: z.boolean().nullable().default(null),
   /** Label files are decoded as raw indices whatever the backend name (see image-io.ts). */
   imdecode_backend: z.enum(['pillow', 'cv2']).default('pillow'),
-  backend_args: z.null().default(null),
+  backend_args: backendArgsSchema,
   /**
    * A label map with a value outside [0, num_classes) and ignore_index (after reduce_zero_label and
    * label_map) is an error naming the file; with this set, the sample is dropped instead (the

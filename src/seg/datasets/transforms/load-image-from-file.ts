@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { parseOptions } from '../../../engine/config/errors.js';
 import { BaseTransform, type Results } from '../../../engine/dataset/index.js';
 import { TRANSFORMS } from '../../../engine/registry/index.js';
-import { decodeImage, readBytes } from './image-io.js';
+import { backendArgsSchema, decodeImage, readBytes } from './image-io.js';
 import { shapeHW } from './results.js';
 
 export const loadImageFromFileSchema = z.object({
@@ -15,7 +15,7 @@ export const loadImageFromFileSchema = z.object({
   ignore_empty: z.boolean().default(false),
   /** Only local files are read; these must stay null. */
   file_client_args: z.null().default(null),
-  backend_args: z.null().default(null),
+  backend_args: backendArgsSchema,
 }).strict();
 export type LoadImageFromFileOptions = z.input<typeof loadImageFromFileSchema>;
 

@@ -32,6 +32,7 @@ export class RandomResize extends BaseTransform {
       if (!ratio_range) throw new ConfigError(['ratio_range'], 'is required when scale is a single (w, h)');
       if (ratio_range[0] > ratio_range[1]) throw new ConfigError(['ratio_range'], `expected (min, max), got (${ratio_range.join(', ')})`);
     }
+    if (!TRANSFORMS.get(resize_type)) throw new ConfigError(['resize_type'], `'${resize_type}' is not in the TRANSFORMS registry`);
     // Built with a placeholder scale; each call sets the drawn one (mmcv builds with scale=0).
     this.resize = TRANSFORMS.build<ScaledTransform>({ type: resize_type, ...resizeKwargs, scale: [1, 1] });
     if (!('scale' in this.resize)) throw new ConfigError(['resize_type'], `${resize_type} has no 'scale' to set`);

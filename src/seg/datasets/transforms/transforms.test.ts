@@ -6,7 +6,7 @@ import { TRANSFORMS } from '../../../engine/registry/index.js';
 import type { SegDataSample } from '../../structures/index.js';
 import {
   MultiScaleFlipAug, Normalize, PackSegInputs, Pad, RandomCrop, RandomFlip, RandomResize, RandomRotate, Resize, TestTimeAug, rescaleSize,
-  type Image,
+  type PixelImage as Image,
 } from './index.js';
 
 /** img[y, x] = (x, y, 7) as BGR; gt_seg_map[y, x] = (x + y) % 3. */
