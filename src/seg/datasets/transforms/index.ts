@@ -1,5 +1,6 @@
 // MMSeg/mmcv data transforms; importing this registers them in TRANSFORMS.
 export { LoadImageFromFile, loadImageFromFileSchema, type LoadImageFromFileOptions } from './load-image-from-file.js';
+export { LoadImageFromNDArray } from './load-image-from-ndarray.js';
 export { LoadAnnotations, loadAnnotationsSchema, labelLut, skippedLabelMaps, type LoadAnnotationsOptions } from './load-annotations.js';
 export { Resize, resizeSchema, type ResizeOptions } from './resize.js';
 export { RandomResize, randomResizeSchema, type RandomResizeOptions } from './random-resize.js';

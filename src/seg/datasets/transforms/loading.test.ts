@@ -119,3 +119,13 @@ test('a label map whose size differs from the image is an error naming both file
   await assert.rejects(new LoadAnnotations().transform({ seg_map_path: path, img_path: 'x.jpg', ori_shape: [3, 2] }),
     (e: Error) => e.message.includes(path) && e.message.includes('x.jpg') && /2x2/.test(e.message));
 });
+
+test('LoadImageFromNDArray takes an in-memory image and records its shape', async () => {
+  const { LoadImageFromNDArray } = await import('./load-image-from-ndarray.js');
+  const out = new LoadImageFromNDArray({ to_float32: true }).transform({ img: { data: Uint8Array.from([1, 2, 3, 4, 5, 6]), shape: [1, 2, 3] } });
+  assert.equal(out.img_path, null);
+  assert.deepEqual(out.img_shape, [1, 2]);
+  assert.deepEqual(out.ori_shape, [1, 2]);
+  assert.deepEqual(Array.from((out.img as { data: Float32Array }).data), [1, 2, 3, 4, 5, 6]);
+  assert.throws(() => new LoadImageFromNDArray().transform({}), /results.img is missing/);
+});
