@@ -4,7 +4,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import { buildDataset, ConfigError, isPlainObject, VISUALIZERS, type Visualizer } from '../engine/index.js';
 import { chwBgrToRgbImage } from '../seg/visualization/index.js';
 import '../seg/visualization/index.js';
-import { collect, loadRunConfig } from './load.js';
+import { loadRunConfig } from './load.js';
 
 export interface BrowseDatasetOptions {
   outputDir?: string;
@@ -58,7 +58,7 @@ export function registerBrowseDataset(program: Command): void {
     .option('--num <n>', 'how many samples (default: all)', (v: string) => Number.parseInt(v, 10))
     .option('--not-show', 'do not show the drawings (no display here: show writes them to files and logs where)')
     .option('--show-interval <seconds>', 'the interval of show', parseFloat, 2)
-    .option('--cfg-options <key=value>', 'override a config value (repeatable)', collect)
+    .option('--cfg-options <key=value...>', 'override a config value (repeatable)')
     .action(async (file: string, opts: Omit<BrowseDatasetOptions, 'outputDir'> & { out?: string }) => {
       const outputDir = opts.out;
       if (opts.num !== undefined && !(Number.isInteger(opts.num) && opts.num > 0)) throw new ConfigError(['--num'], `expected a positive integer, got ${opts.num}`);

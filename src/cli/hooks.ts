@@ -4,14 +4,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildRunner, ConfigError } from '../engine/index.js';
-import { collect, loadRunConfig } from './load.js';
+import { loadRunConfig } from './load.js';
 
 export function registerHooks(program: Command): void {
   program
     .command('hooks')
     .description("list the hooks a config registers, per stage in call order (MMEngine's get_hooks_info)")
     .argument('<config>', 'config file')
-    .option('--cfg-options <key=value>', 'override a config value (repeatable)', collect)
+    .option('--cfg-options <key=value...>', 'override a config value (repeatable)')
     .option('--json', 'print [{stage, hooks: [{name, priority}]}]')
     .action(async (file: string, opts: { cfgOptions?: string[]; json?: boolean }) => {
       // Building a runner writes a log dir: keep it out of the user's work dir.

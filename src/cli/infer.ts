@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import * as torch from '../torch/index.js';
 import { initModel, inferenceModel, showResult } from '../seg/apis/index.js';
-import { collect, loadRunConfig } from './load.js';
+import { loadRunConfig } from './load.js';
 
 export interface InferCommandOptions {
   out: string;
@@ -48,7 +48,7 @@ export function registerInfer(program: Command): void {
     .option('--with-labels', 'write class names on the drawing')
     .option('--device <device>', "'cpu', 'cuda' or 'cuda:N' (default: cuda when available)")
     .option('--title <name>', 'name of the drawing', 'result')
-    .option('--cfg-options <key=value>', 'override a config value (repeatable)', collect)
+    .option('--cfg-options <key=value...>', 'override a config value (repeatable)')
     .action(async (file: string, checkpoint: string, images: string[], opts: InferCommandOptions) => {
       const written = await runInfer(file, checkpoint, images, opts);
       for (const f of written) console.log(relative(process.cwd(), resolve(f)));

@@ -5,7 +5,7 @@ import { ConfigError, isPlainObject, type KeyPath } from '../engine/config/index
 import { buildParamSchedulers, simulateSchedule } from '../engine/optim/scheduler/index.js';
 import { pythonNumber } from '../engine/visualization/python-json.js';
 import { parsePixels, saveFigure, type SavedChart } from './chart/index.js';
-import { collect, loadRunConfig } from './load.js';
+import { loadRunConfig } from './load.js';
 
 /** One scheduler's active window in train iterations (inclusive), for sampling and the summary. */
 export interface Phase {
@@ -276,7 +276,7 @@ export function registerLrSchedule(program: Command): void {
     .option('--json', 'print {"<iter>": [lr per param group]} (the base group)')
     .option('--out <file>', 'draw the whole curve to a .png or .svg file')
     .option('--epoch-length <n>', 'iterations per epoch (len(train_dataloader)): needed for epoch-based loops and convert_to_iter_based')
-    .option('--cfg-options <key=value>', 'override a config value (repeatable)', collect)
+    .option('--cfg-options <key=value...>', 'override a config value (repeatable)')
     .option('--title <text>', 'chart title (default: lr schedule: <config>)')
     .option('--width <px>', 'chart width in pixels (default 900)')
     .option('--height <px>', 'chart height in pixels (default 320)')

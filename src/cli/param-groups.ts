@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { MODELS, ConfigError, buildOptimWrapper, OptimWrapper, OptimWrapperDict } from '../engine/index.js';
 import * as torch from '../torch/index.js';
-import { collect, loadRunConfig } from './load.js';
+import { loadRunConfig } from './load.js';
 
 export interface ParamRow {
   name: string;
@@ -81,7 +81,7 @@ export function registerParamGroups(program: Command): void {
     .command('param-groups')
     .description('show each parameter\'s optimizer group, lr and weight decay as the config builds them (no data needed)')
     .argument('<config>', 'config file')
-    .option('--cfg-options <key=value>', 'override a config value (repeatable)', collect)
+    .option('--cfg-options <key=value...>', 'override a config value (repeatable)')
     .option('--json', 'one JSON object per parameter: name, group_index, group_name, lr, weight_decay, lr_scale, shape')
     .action(async (file: string, opts: { cfgOptions?: string[]; json?: boolean }) => {
       await paramGroups(file, opts);

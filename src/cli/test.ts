@@ -5,7 +5,7 @@ import { buildRunner, ConfigError, isPlainObject, type Config, type MetricValues
 import '../seg/evaluation/index.js';
 import '../seg/visualization/index.js';
 import '../seg/engine/hooks/index.js';
-import { collect, loadRunConfig } from './load.js';
+import { loadRunConfig } from './load.js';
 
 export interface TestCommandOptions {
   workDir?: string;
@@ -84,7 +84,7 @@ export function registerTest(program: Command): void {
     .option('--show', 'show the drawn predictions (no display here: written to files and logged)')
     .option('--show-dir <dir>', 'draw predictions over their images into <dir>/vis_data/vis_image')
     .option('--wait-time <seconds>', 'the interval of --show', parseFloat, 2)
-    .option('--cfg-options <key=value>', 'override a config value, e.g. test_evaluator.iou_metrics=[mIoU,mDice] (repeatable)', collect)
+    .option('--cfg-options <key=value...>', 'override a config value, e.g. test_evaluator.iou_metrics=[mIoU,mDice] (repeatable)')
     .option('--launcher <kind>', "job launcher: 'none' (one process)", 'none')
     .action(async (file: string, checkpoint: string, opts: TestCommandOptions) => {
       const { metrics } = await runTest(file, checkpoint, opts);

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { buildRunner, InterruptedError, ConfigError } from '../engine/index.js';
-import { collect, loadRunConfig } from './load.js';
+import { loadRunConfig } from './load.js';
 
 interface TrainOptions {
   workDir?: string;
@@ -36,7 +36,7 @@ export function registerTrain(program: Command): void {
     .option('--work-dir <dir>', 'where logs and checkpoints go (default: work_dirs/<config name>)')
     .option('--resume [checkpoint]', 'resume from the latest checkpoint in the work dir, or from the given one')
     .option('--amp', 'mixed precision: AmpOptimWrapper with dynamic loss scaling (bfloat16 on CPU)')
-    .option('--cfg-options <key=value>', 'override a config value, e.g. train_cfg.max_iters=100 (repeatable)', collect)
+    .option('--cfg-options <key=value...>', 'override a config value, e.g. train_cfg.max_iters=100 (repeatable)')
     .option('--launcher <kind>', "job launcher: 'none' (one process); distributed launchers arrive with the distributed issue", 'none')
     .action(async (file: string, opts: TrainOptions) => {
       if (opts.launcher !== 'none') throw new ConfigError(['--launcher'], `expected 'none', got '${opts.launcher}' (distributed training is not available yet)`);
