@@ -1,12 +1,7 @@
 // MMSeg's configs/_base_/models/upernet_convnext.py (the ImageNet checkpoint is not downloaded:
 // set model.backbone.init_cfg to {type: 'Pretrained', checkpoint: <converted file>, prefix: 'backbone.'}).
 import { defineConfig } from 'segkit/config';
-
-const norm_cfg = { type: 'SyncBN', requires_grad: true };
-const data_preprocessor = {
-  type: 'SegDataPreProcessor', mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375],
-  bgr_to_rgb: true, pad_val: 0, seg_pad_val: 255,
-};
+import { norm_cfg, data_preprocessor } from './common.ts';
 
 export default defineConfig({
   norm_cfg,

@@ -1,11 +1,6 @@
 // MMSeg's configs/_base_/models/upernet_vit-b16_ln_mln.py (no pretrained download).
 import { defineConfig } from 'segkit/config';
-
-const norm_cfg = { type: 'SyncBN', requires_grad: true };
-const data_preprocessor = {
-  type: 'SegDataPreProcessor', mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375],
-  bgr_to_rgb: true, pad_val: 0, seg_pad_val: 255,
-};
+import { norm_cfg, data_preprocessor } from './common.ts';
 
 export default defineConfig({
   norm_cfg,
