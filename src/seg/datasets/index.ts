@@ -14,3 +14,4 @@ export { randomPalette } from './random-palette.js';
 /** This module's URL: pass it in a DataLoader's workerModules so workers register these classes. */
 export const SEG_DATASETS_MODULE = import.meta.url;
 addWorkerModule(SEG_DATASETS_MODULE);
+export { SyntheticShapesDataset, syntheticShapesDatasetSchema, renderScene, SHAPES, type SyntheticShapesDatasetOptions } from './synthetic-shapes.js';
