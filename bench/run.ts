@@ -3,10 +3,12 @@ import * as torch from '../src/torch/index.js';
 import { benchFcnStep, type StepComparison } from './fcn-step.js';
 import { benchEngineOverhead, formatEngineOverhead } from './engine-overhead.js';
 import { benchAmpStep } from './amp-step.js';
+import { benchFcnR18Step } from './fcn-r18-step.js';
 
 const rows: StepComparison[] = [];
 console.log(`libtorch ${torch.libtorchVersion()}, ${torch.getNumThreads()} threads; medians over alternating rounds`);
 rows.push(await benchFcnStep());
+rows.push(await benchFcnR18Step());
 
 const pad = (s: string, n: number): string => s.padEnd(n);
 console.log();

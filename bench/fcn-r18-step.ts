@@ -1,0 +1,68 @@
+// Training step of MMSeg's fcn_r18-d8 (ResNetV1c-18 d8, FCNHead + auxiliary FCNHead, 19 classes,
+// batch 4x3x128x128, SGD momentum 0.9 wd 5e-4) built from segkit's config against the same network
+// written by hand in plain PyTorch (bench/fcn_r18_step.py), same thread count, alternating rounds.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import * as torch from '../src/torch/index.js';
+import { loadConfig, MODELS, buildOptimWrapper, type BaseModel } from '../src/engine/index.js';
+import '../src/seg/index.js';
+import { median, type StepComparison } from './fcn-step.js';
+
+const CONFIG = fileURLToPath(new URL('../../configs/fcn/fcn_r18-d8_80k_camvid-160x160.ts', import.meta.url));
+const PY_SCRIPT = fileURLToPath(new URL('../../bench/fcn_r18_step.py', import.meta.url));
+const NUM_CLASSES = 19;
+
+function batch(n: number, size: number, seed: number): Record<string, unknown> {
+  let s = seed;
+  const rnd = (): number => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const inputs = Array.from({ length: n }, () => ({ data: Uint8Array.from({ length: 3 * size * size }, () => Math.floor(rnd() * 256)), shape: [3, size, size] }));
+  const data_samples = Array.from({ length: n }, () => ({
+    metainfo: { img_shape: [size, size], ori_shape: [size, size] },
+    gt_sem_seg: { data: { data: Uint8Array.from({ length: size * size }, () => Math.floor(rnd() * NUM_CLASSES)), shape: [1, size, size] } },
+  }));
+  return { inputs, data_samples };
+}
+
+async function segkitRound(steps: number, warmup: number, n: number, size: number): Promise<number[]> {
+  const cfg = structuredClone((await loadConfig(CONFIG)).dict) as Record<string, any>;
+  cfg.model.data_preprocessor = { ...cfg.model.data_preprocessor, size: [size, size] };
+  cfg.model.decode_head.num_classes = NUM_CLASSES;
+  cfg.model.auxiliary_head.num_classes = NUM_CLASSES;
+  torch.manualSeed(0);
+  const model = MODELS.build<BaseModel>(cfg.model, { keyPath: ['model'] });
+  model.initWeights();
+  const wrapper = buildOptimWrapper(model, { type: 'OptimWrapper', optimizer: { type: 'SGD', lr: 0.01, momentum: 0.9, weight_decay: 5e-4 } }) as unknown as Parameters<BaseModel['trainStep']>[1];
+  const data = batch(n, size, 1);
+  model.train();
+  const times: number[] = [];
+  for (let i = 0; i < warmup + steps; i++) {
+    const t0 = performance.now();
+    model.trainStep(data, wrapper);
+    if (i >= warmup) times.push(performance.now() - t0);
+    await torch.yieldToEventLoop();
+  }
+  return times;
+}
+
+function pytorchRound(steps: number, warmup: number, n: number, size: number): number[] {
+  const out = execFileSync('/usr/bin/python3', [PY_SCRIPT, String(torch.getNumThreads()), String(warmup), String(steps), String(n), String(size), String(NUM_CLASSES)]);
+  return (JSON.parse(out.toString()) as { ms: number[] }).ms;
+}
+
+export async function benchFcnR18Step(opts: { rounds?: number; steps?: number; warmup?: number; batch?: number; size?: number } = {}): Promise<StepComparison> {
+  const { rounds = 3, steps = 8, warmup = 2, batch: n = 4, size = 128 } = opts;
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    theirs.push(...pytorchRound(steps, warmup, n, size));
+    ours.push(...(await segkitRound(steps, warmup, n, size)));
+  }
+  const segkitMs = median(ours);
+  const pytorchMs = median(theirs);
+  return { name: `fcn_r18-d8 train step (FCN + aux head, ${NUM_CLASSES} classes), batch ${n}x3x${size}x${size}`, segkitMs, pytorchMs, ratio: segkitMs / pytorchMs };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const r = await benchFcnR18Step();
+  console.log(`${r.name}: segkit ${r.segkitMs.toFixed(1)} ms, PyTorch ${r.pytorchMs.toFixed(1)} ms, ratio ${r.ratio.toFixed(3)} (acceptance <= 1.10)`);
+}
