@@ -4,20 +4,11 @@ import { fileURLToPath } from 'node:url';
 import * as torch from '../src/torch/index.js';
 import { loadConfig, MODELS, buildOptimWrapper, type BaseModel } from '../src/engine/index.js';
 import '../src/seg/index.js';
+import { segBatch, timeTrainSteps } from './seg-step.js';
 import { median } from './fcn-step.js';
 
 const CONFIG = fileURLToPath(new URL('../../configs/unet/unet-s5-d16_fcn_4xb4-40k_drive-64x64.ts', import.meta.url));
 
-function batch(n: number, size: number, seed: number): Record<string, unknown> {
-  let s = seed;
-  const rnd = (): number => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
-  const inputs = Array.from({ length: n }, () => ({ data: Uint8Array.from({ length: 3 * size * size }, () => Math.floor(rnd() * 256)), shape: [3, size, size] }));
-  const data_samples = Array.from({ length: n }, () => ({
-    metainfo: { img_shape: [size, size], ori_shape: [size, size] },
-    gt_sem_seg: { data: { data: Uint8Array.from({ length: size * size }, () => (rnd() < 0.1 ? 1 : 0)), shape: [1, size, size] } },
-  }));
-  return { inputs, data_samples };
-}
 
 async function timeSteps(wrapperType: 'OptimWrapper' | 'AmpOptimWrapper', steps: number, warmup: number): Promise<number[]> {
   const cfg = (await loadConfig(CONFIG)).dict as Record<string, unknown>;
@@ -28,16 +19,8 @@ async function timeSteps(wrapperType: 'OptimWrapper' | 'AmpOptimWrapper', steps:
     ? { type: 'OptimWrapper', optimizer: { type: 'SGD', lr: 0.01, momentum: 0.9, weight_decay: 5e-4 } }
     : { type: 'AmpOptimWrapper', optimizer: { type: 'SGD', lr: 0.01, momentum: 0.9, weight_decay: 5e-4 }, loss_scale: 'dynamic' };
   const wrapper = buildOptimWrapper(model, wrapperCfg) as unknown as Parameters<BaseModel['trainStep']>[1];
-  const data = batch(4, 64, 1);
-  model.train();
-  const times: number[] = [];
-  for (let i = 0; i < warmup + steps; i++) {
-    const t0 = performance.now();
-    model.trainStep(data, wrapper);
-    if (i >= warmup) times.push(performance.now() - t0);
-    await torch.yieldToEventLoop();
-  }
-  return times;
+  const data = segBatch(4, 64, 2);
+  return timeTrainSteps(model, wrapper, data, steps, warmup);
 }
 
 export async function benchAmpStep(opts: { steps?: number; warmup?: number; rounds?: number } = {}): Promise<{ name: string; fp32Ms: number; bf16Ms: number; speedup: number }> {

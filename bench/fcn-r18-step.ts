@@ -6,22 +6,13 @@ import { fileURLToPath } from 'node:url';
 import * as torch from '../src/torch/index.js';
 import { loadConfig, MODELS, buildOptimWrapper, type BaseModel } from '../src/engine/index.js';
 import '../src/seg/index.js';
+import { segBatch, timeTrainSteps } from './seg-step.js';
 import { median, type StepComparison } from './fcn-step.js';
 
 const CONFIG = fileURLToPath(new URL('../../configs/fcn/fcn_r18-d8_80k_camvid-160x160.ts', import.meta.url));
 const PY_SCRIPT = fileURLToPath(new URL('../../bench/fcn_r18_step.py', import.meta.url));
 const NUM_CLASSES = 19;
 
-function batch(n: number, size: number, seed: number): Record<string, unknown> {
-  let s = seed;
-  const rnd = (): number => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
-  const inputs = Array.from({ length: n }, () => ({ data: Uint8Array.from({ length: 3 * size * size }, () => Math.floor(rnd() * 256)), shape: [3, size, size] }));
-  const data_samples = Array.from({ length: n }, () => ({
-    metainfo: { img_shape: [size, size], ori_shape: [size, size] },
-    gt_sem_seg: { data: { data: Uint8Array.from({ length: size * size }, () => Math.floor(rnd() * NUM_CLASSES)), shape: [1, size, size] } },
-  }));
-  return { inputs, data_samples };
-}
 
 async function segkitRound(steps: number, warmup: number, n: number, size: number): Promise<number[]> {
   const cfg = structuredClone((await loadConfig(CONFIG)).dict) as Record<string, any>;
@@ -32,16 +23,8 @@ async function segkitRound(steps: number, warmup: number, n: number, size: numbe
   const model = MODELS.build<BaseModel>(cfg.model, { keyPath: ['model'] });
   model.initWeights();
   const wrapper = buildOptimWrapper(model, { type: 'OptimWrapper', optimizer: { type: 'SGD', lr: 0.01, momentum: 0.9, weight_decay: 5e-4 } }) as unknown as Parameters<BaseModel['trainStep']>[1];
-  const data = batch(n, size, 1);
-  model.train();
-  const times: number[] = [];
-  for (let i = 0; i < warmup + steps; i++) {
-    const t0 = performance.now();
-    model.trainStep(data, wrapper);
-    if (i >= warmup) times.push(performance.now() - t0);
-    await torch.yieldToEventLoop();
-  }
-  return times;
+  const data = segBatch(n, size, NUM_CLASSES);
+  return timeTrainSteps(model, wrapper, data, steps, warmup);
 }
 
 function pytorchRound(steps: number, warmup: number, n: number, size: number): number[] {

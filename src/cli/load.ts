@@ -11,9 +11,6 @@ export interface ConfigCommandOptions {
   workDir?: string;
 }
 
-/** Collects repeated `--cfg-options a=1 b=2` values. */
-export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
-
 /** Loads CONFIG, applies --cfg-options and --work-dir (default ./work_dirs/<config name>, as MMSeg's tools). */
 export async function loadRunConfig(file: string, opts: ConfigCommandOptions): Promise<Config> {
   const cfg = await loadConfig(file, { cfgOptions: opts.cfgOptions ?? [] });
