@@ -10,3 +10,5 @@ export { registerConfigReader, type ConfigReader } from './read-config-file.js';
 export { KeySources } from './key-sources.js';
 export { ConfigError, parseOptions, withKeyPath, formatKeyPath, type KeyPath } from './errors.js';
 export { isPlainObject, type ConfigDict } from './values.js';
+// Reads MMEngine's classic Python configs (.py) without Python.
+import './python/read-python-config.js';

@@ -293,5 +293,5 @@ test('another format can plug in a reader and take part in _base_ chains', async
   assert.deepEqual((await loadConfig(join(dir, 'child.json'))).dict, { num_classes: 19, seed: 4, n: 19 });
   assert.equal(await loadError(join(dir, 'base.yaml')), `${join(dir, 'base.yaml')}: config file not found`);
   writeFileSync(join(dir, 'x.yaml'), 'a: 1\n');
-  assert.match(await loadError(join(dir, 'x.yaml')), /x\.yaml: unsupported config format '\.yaml'; expected one of \.ts, .*\.json, \.kv$/);
+  assert.match(await loadError(join(dir, 'x.yaml')), /x\.yaml: unsupported config format '\.yaml'; expected one of \.ts, .*\.json, \.py, \.kv$/);
 });
