@@ -11,6 +11,7 @@ import { registerParamGroups } from './param-groups.js';
 import { registerTest } from './test.js';
 import { registerInfer } from './infer.js';
 import { registerBrowseDataset } from './browse-dataset.js';
+import { registerConvert } from './convert.js';
 
 export async function run(argv: string[]): Promise<void> {
   const program = new Command('segkit')
@@ -29,6 +30,7 @@ export async function run(argv: string[]): Promise<void> {
   registerTest(program);
   registerInfer(program);
   registerBrowseDataset(program);
+  registerConvert(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {

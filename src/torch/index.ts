@@ -17,4 +17,5 @@ export * as nn from './nn/index.js';
 export * as F from './functional/index.js';
 export * as optim from './optim/index.js';
 export * as amp from './amp/index.js';
+export * as serialization from './serialization/index.js';
 ensureDefaultThreads();

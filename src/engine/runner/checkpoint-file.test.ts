@@ -94,3 +94,22 @@ test('a process killed while saving never leaves a broken file under the final n
   }
   assert.ok(readFileSync(file).subarray(0, 8).toString() === 'SEGKITCK');
 });
+
+test('loadCheckpointFile reads PyTorch .pth files by content: a bare state_dict is wrapped as { state_dict }', async () => {
+  const { saveTorchFile, OrderedDict } = await import('../../torch/serialization/index.js');
+  const { checkpointFormat } = await import('./checkpoint-file.js');
+  const dir = mkdtempSync(join(tmpdir(), 'segkit-ckpt-'));
+  const bare = join(dir, 'weights.bin');
+  saveTorchFile(new OrderedDict([['conv.weight', torch.tensor([1, 2])]]), bare);
+  const ckpt = loadCheckpointFile(bare) as { state_dict: Map<string, torch.Tensor> };
+  assert.deepEqual(ckpt.state_dict.get('conv.weight')!.toArray(), [1, 2]);
+  const full = join(dir, 'full.pth');
+  saveTorchFile({ meta: { iter: 2 }, state_dict: new OrderedDict([['w', torch.ones([2])]]) }, full);
+  assert.equal((loadCheckpointFile(full).meta as { iter: number }).iter, 2);
+  assert.equal(checkpointFormat(full), 'torch-zip');
+  const own = join(dir, 'own.ckpt');
+  saveCheckpointFile({ w: torch.ones([1]) }, own);
+  assert.equal(checkpointFormat(own), 'segkit');
+  writeFileSync(join(dir, 'junk'), 'nothing here');
+  assert.throws(() => checkpointFormat(join(dir, 'junk')), /junk: not a segkit checkpoint or a PyTorch \.pth file/);
+});

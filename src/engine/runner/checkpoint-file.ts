@@ -1,11 +1,12 @@
-// segkit's checkpoint file: one file holding a JSON tree plus raw tensor bytes, written
+// segkit's checkpoint file (reading PyTorch .pth files too): one file holding a JSON tree plus raw tensor bytes, written
 // atomically (temp file + fsync + rename) so a crash never leaves a half file under the
 // final name. Layout: "SEGKITCK" | u32 version | u32 reserved | u64 header bytes | header JSON
 // | padding to 64 | tensor data (each at the offset the header gives).
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync, existsSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import * as torch from '../../torch/index.js';
 import { Tensor } from '../../torch/index.js';
+import { loadTorchBuffer, torchFormatOf } from '../../torch/serialization/index.js';
 
 const MAGIC = 'SEGKITCK';
 const VERSION = 1;
@@ -110,12 +111,57 @@ export function saveCheckpointFile(state: Record<string, unknown>, file: string)
   }
 }
 
-/** Reads a checkpoint written by saveCheckpointFile; tensors land on `device` (default cpu). */
+export type CheckpointFormat = 'segkit' | 'torch-zip' | 'torch-legacy';
+
+/** The format a checkpoint's first bytes announce, or null if none. */
+export function checkpointFormatOf(head: Uint8Array): CheckpointFormat | null {
+  if (head.byteLength >= 8 && Buffer.from(head.buffer, head.byteOffset, 8).toString('ascii') === MAGIC) return 'segkit';
+  const torchFormat = torchFormatOf(head);
+  return torchFormat === 'zip' ? 'torch-zip' : torchFormat === 'legacy' ? 'torch-legacy' : null;
+}
+
+/** The format of `file` (segkit .ckpt or PyTorch .pth), from its content; throws naming the file. */
+export function checkpointFormat(file: string): CheckpointFormat {
+  if (!existsSync(file)) throw new Error(`${file}: checkpoint file not found`);
+  const fd = openSync(file, 'r');
+  const head = Buffer.alloc(8);
+  try {
+    readSync(fd, head, 0, 8, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const format = checkpointFormatOf(head);
+  if (!format) throw new Error(`${file}: not a segkit checkpoint or a PyTorch .pth file (bad magic bytes)`);
+  return format;
+}
+
+/**
+ * A PyTorch checkpoint as a checkpoint record: a top-level dict as it is (tensors, `state_dict`
+ * OrderedDict, inert records for unknown classes outside the weights), a bare state_dict
+ * (OrderedDict of tensors) wrapped as `{ state_dict }`.
+ */
+function loadTorchCheckpoint(buf: Uint8Array, file: string, device?: string): Record<string, unknown> {
+  const value = loadTorchBuffer(buf, file, { device });
+  if (value instanceof Map) {
+    for (const [k, v] of value) if (typeof k !== 'string' || !(v instanceof Tensor)) throw new Error(`${file}: expected a dict with string keys at the top level, got key ${String(k)}`);
+    return { state_dict: value };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${file}: expected a dict at the top level of the checkpoint, got ${Array.isArray(value) ? 'a list' : typeof value}`);
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Reads a checkpoint: segkit's own format (saveCheckpointFile) or PyTorch's torch.save
+ * format (zip or legacy .pth, read safely: no code from the file ever runs), chosen by the
+ * file's content. Tensors land on `device` (default cpu).
+ */
 export function loadCheckpointFile(file: string, opts: { device?: string } = {}): Record<string, unknown> {
   if (!existsSync(file)) throw new Error(`${file}: checkpoint file not found`);
   const buf = readFileSync(file);
-  if (buf.byteLength < 24 || buf.toString('ascii', 0, 8) !== MAGIC) {
-    throw new Error(`${file}: not a segkit checkpoint (bad magic bytes)`);
+  const format = checkpointFormatOf(buf.subarray(0, 8));
+  if (format === 'torch-zip' || format === 'torch-legacy') return loadTorchCheckpoint(buf, file, opts.device);
+  if (buf.byteLength < 24 || format !== 'segkit') {
+    throw new Error(`${file}: not a segkit checkpoint or a PyTorch .pth file (bad magic bytes)`);
   }
   const version = buf.readUInt32LE(8);
   if (version > VERSION) throw new Error(`${file}: checkpoint format version ${version} is newer than this segkit (${VERSION})`);

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import * as torch from '../../torch/index.js';
-import { saveCheckpointFile, loadCheckpointFile } from './checkpoint-file.js';
+import { saveCheckpointFile, loadCheckpointFile, checkpointFormat } from './checkpoint-file.js';
 import { dataRandom } from '../dataset/random.js';
 import type { Runner } from './runner.js';
 
@@ -91,15 +91,74 @@ export function writeLastCheckpoint(workDir: string, checkpointPath: string): vo
   writeFileSync(join(workDir, 'last_checkpoint'), checkpointPath);
 }
 
-const asMap = (v: unknown): Map<string, torch.Tensor> =>
-  v instanceof Map ? (v as Map<string, torch.Tensor>) : new Map(Object.entries((v ?? {}) as Record<string, torch.Tensor>));
+export interface WeightLoadReport {
+  /** Model keys filled from the checkpoint. */
+  loaded: string[];
+  missingKeys: string[];
+  unexpectedKeys: string[];
+  /** Keys skipped because the checkpoint's shape differs from the model's. */
+  mismatchedKeys: { key: string; checkpointShape: number[]; modelShape: number[] }[];
+}
 
-/** Puts a checkpoint's weights into the model, reporting missing and unexpected keys. */
-function loadWeights(runner: Runner, ckpt: Record<string, unknown>, file: string, strict: boolean): void {
-  const weights = asMap(ckpt.state_dict ?? ckpt);
-  const { missingKeys, unexpectedKeys } = runner.model.loadStateDict(weights, { strict });
-  if (missingKeys.length) runner.logger.warning(`${file}: missing keys in the checkpoint: ${missingKeys.join(', ')}`);
-  if (unexpectedKeys.length) runner.logger.warning(`${file}: unexpected keys in the checkpoint: ${unexpectedKeys.join(', ')}`);
+/**
+ * The weights of a checkpoint record: its `state_dict` entry, else the record itself (a bare
+ * state dict, as timm and mmpretrain publish), with a leading `module.` (DataParallel) removed.
+ * Every value must be a tensor; the error names the file and key otherwise.
+ */
+export function weightsOf(ckpt: Record<string, unknown>, file: string): Map<string, torch.Tensor> {
+  const source = (ckpt.state_dict ?? ckpt) as unknown;
+  const entries: [string, unknown][] = source instanceof Map ? [...source.entries()] : Object.entries((source ?? {}) as Record<string, unknown>);
+  const out = new Map<string, torch.Tensor>();
+  for (const [k, v] of entries) {
+    if (!(v instanceof torch.Tensor)) {
+      throw new Error(`${file}: ${ckpt.state_dict ? 'state_dict.' : ''}${String(k)}: expected a tensor in the checkpoint's weights, got ${v === null ? 'None' : typeof v === 'object' ? v.constructor?.name ?? 'object' : typeof v}`);
+    }
+    out.set(String(k).replace(/^module\./, ''), v);
+  }
+  return out;
+}
+
+const shapeText = (s: number[]): string => `[${s.join(', ')}]`;
+
+/**
+ * MMEngine's load_state_dict: copies `weights` into `module` non-strictly, skipping keys whose
+ * shapes differ, and returns the report plus one warning text listing every mismatch (null
+ * when all keys match). Strict mode throws on any missing, unexpected or mis-shaped key.
+ */
+export function loadWeightsInto(module: torch.nn.Module, weights: Map<string, torch.Tensor>, opts: { strict?: boolean } = {}): { report: WeightLoadReport; warning: string | null } {
+  const own = module.stateDict({ keepVars: true });
+  const selected = new Map(weights);
+  const mismatchedKeys: WeightLoadReport['mismatchedKeys'] = [];
+  if (!opts.strict) {
+    for (const [k, v] of weights) {
+      const target = own.get(k);
+      if (!target) continue;
+      const a = target.shape;
+      const b = v.shape;
+      const scalarOk = a.length === 0 && b.length === 1 && b[0] === 1;
+      if (!scalarOk && (a.length !== b.length || a.some((d, i) => d !== b[i]))) {
+        mismatchedKeys.push({ key: k, checkpointShape: b, modelShape: a });
+        selected.delete(k);
+      }
+    }
+  }
+  const result = module.loadStateDict(selected, { strict: opts.strict ?? false });
+  const mismatched = new Set(mismatchedKeys.map((m) => m.key));
+  const missingKeys = result.missingKeys.filter((k) => !mismatched.has(k));
+  const unexpectedKeys = result.unexpectedKeys;
+  const loaded = [...selected.keys()].filter((k) => own.has(k));
+  const lines = mismatchedKeys.map((m) => `size mismatch for ${m.key}: copying a param with shape ${shapeText(m.checkpointShape)} from checkpoint, the shape in current model is ${shapeText(m.modelShape)}.`);
+  if (unexpectedKeys.length) lines.push(`unexpected key in source state_dict: ${unexpectedKeys.join(', ')}`);
+  if (missingKeys.length) lines.push(`missing keys in source state_dict: ${missingKeys.join(', ')}`);
+  const warning = lines.length ? `The model and loaded state dict do not match exactly\n\n${lines.join('\n')}\n` : null;
+  return { report: { loaded, missingKeys, unexpectedKeys, mismatchedKeys }, warning };
+}
+
+/** Puts a checkpoint's weights into the model, reporting missing, unexpected and mis-shaped keys in one warning. */
+function loadWeights(runner: Runner, ckpt: Record<string, unknown>, file: string, strict: boolean): WeightLoadReport {
+  const { report, warning } = loadWeightsInto(runner.model, weightsOf(ckpt, file), { strict });
+  if (warning) runner.logger.warning(`${file}: ${warning}`);
+  return report;
 }
 
 /**
@@ -120,6 +179,9 @@ export async function loadCheckpoint(runner: Runner, file: string, opts: { stric
  * progress, RNG states, the train sampler's position and hook states.
  */
 export async function resumeFrom(runner: Runner, file: string): Promise<void> {
+  if (checkpointFormat(file) !== 'segkit') {
+    throw new Error(`${file}: cannot resume from a PyTorch checkpoint (only segkit .ckpt files carry the full training state); use load_from to start from its weights`);
+  }
   const ckpt = loadCheckpointFile(file, { device: runner.device });
   const meta = (ckpt.meta ?? {}) as Record<string, unknown>;
   if (typeof meta.iter !== 'number' || typeof meta.epoch !== 'number') {
