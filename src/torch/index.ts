@@ -18,4 +18,5 @@ export * as F from './functional/index.js';
 export * as optim from './optim/index.js';
 export * as amp from './amp/index.js';
 export * as serialization from './serialization/index.js';
+export * as distributed from './distributed/index.js';
 ensureDefaultThreads();

@@ -1,6 +1,7 @@
 // buildNormLayer: MMCV's build_norm_layer — a norm layer from a config, named by its abbreviation ('bn1', 'gn').
 import { z } from 'zod';
 import * as nn from '../../../torch/nn/index.js';
+import { SyncBatchNorm } from '../../../torch/distributed/index.js';
 import { ConfigError, parseOptions, type KeyPath } from '../../../engine/config/errors.js';
 
 export const NORM_TYPES = ['BN', 'BN1d', 'BN2d', 'SyncBN', 'GN', 'LN', 'IN', 'IN2d'] as const;
@@ -65,7 +66,7 @@ export function buildNormLayer(cfg: NormCfg, numFeatures: number, postfix: strin
     default: {
       onlyFor(c, keyPath, ['momentum', 'affine', 'track_running_stats']);
       const opts = { eps: c.eps, momentum: c.momentum, affine: c.affine, trackRunningStats: c.track_running_stats };
-      layer = c.type === 'SyncBN' ? new nn.SyncBatchNorm(numFeatures, opts) : c.type === 'BN1d' ? new nn.BatchNorm1d(numFeatures, opts) : new nn.BatchNorm2d(numFeatures, opts);
+      layer = c.type === 'SyncBN' ? new SyncBatchNorm(numFeatures, opts) : c.type === 'BN1d' ? new nn.BatchNorm1d(numFeatures, opts) : new nn.BatchNorm2d(numFeatures, opts);
     }
   }
   if (!c.requires_grad) for (const p of layer.parameters()) p.requiresGrad_(false);
