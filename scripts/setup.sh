@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # fonts-dejavu-core: text in the PNG charts and overlays (librsvg inside sharp needs a font).
-packages=(libtorch-dev libgloo-dev cmake g++ make python3-torch fonts-dejavu-core)
+packages=(libtorch-dev libgloo-dev cmake g++ make python3-torch python3-opencv python3-pil fonts-dejavu-core)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -29,9 +29,6 @@ export function bgrToHsv(bgr: Uint8Array): Uint8Array {
   return out;
 }
 
-// Which of (v, v(1-s), v(1-s*f), v(1-s(1-f))) is b, g, r in each of the six hue sectors.
-const SECTORS = [[1, 3, 0], [1, 0, 2], [3, 0, 1], [0, 2, 1], [0, 1, 3], [2, 1, 0]] as const;
-
 /**
  * OpenCV's SIMD loop converts pixels in blocks of 32 per row (AVX2, the widest kernel its
  * builds dispatch this file to) and truncates; the row's remaining pixels take the scalar path,
@@ -39,53 +36,80 @@ const SECTORS = [[1, 3, 0], [1, 0, 2], [3, 0, 1], [0, 2, 1], [0, 1, 3], [2, 1, 0
  */
 const SIMD_BLOCK = 32;
 
+/** Per byte value: s or v scaled to [0, 1] in float32; the hue's sector (0..5) and the fraction within it. */
+const UNIT = new Float32Array(256);
+const SECTOR = new Int32Array(256);
+const FRACTION = new Float32Array(256);
+{
+  const f32 = Math.fround;
+  const hscale = f32(6 / 180), inv255 = f32(1 / 255);
+  for (let k = 0; k < 256; k++) {
+    UNIT[k] = f32(k * inv255);
+    let h = f32(k * hscale);
+    while (h >= 6) h = f32(h - 6);
+    let sector = Math.floor(h);
+    h = f32(h - sector);
+    if (sector < 0 || sector >= 6) { sector = 0; h = 0; }
+    SECTOR[k] = sector;
+    FRACTION[k] = h;
+  }
+}
+
+/** The scalar loop's float -> uchar: round half to even, saturate. */
+function roundedByte(x: number): number {
+  const r = roundHalfEven(Math.fround(x * 255));
+  return r < 0 ? 0 : r > 255 ? 255 : r;
+}
+
+/** The vector loop's float -> uchar: truncate, saturate above. */
+function truncatedByte(x: number): number {
+  return Math.min(Math.trunc(Math.fround(x * 255)), 255);
+}
+
 /**
  * cv2.COLOR_HSV2BGR on interleaved uint8 HSV pixels, rows of `width` pixels: OpenCV scales s, v
- * to [0, 1] and works in float32.
+ * to [0, 1] and works in float32. The per-byte scalings and hue sectors come from tables.
  */
 export function hsvToBgr(hsv: Uint8Array, width: number): Uint8Array {
   const f32 = Math.fround;
-  const hscale = f32(6 / 180);
-  const inv255 = f32(1 / 255);
   const out = new Uint8Array(hsv.length);
-  const tab = [0, 0, 0, 0];
-  const rounded = (x: number): number => {
-    const r = roundHalfEven(f32(x * 255));
-    return r < 0 ? 0 : r > 255 ? 255 : r;
-  };
-  const truncated = (x: number): number => Math.min(Math.trunc(f32(x * 255)), 255);
   if (!Number.isInteger(width) || width <= 0 || hsv.length % (3 * width) !== 0) {
     throw new RangeError(`hsvToBgr: ${hsv.length / 3} pixels are not whole rows of ${width}`);
   }
   const simdEnd = Math.floor(width / SIMD_BLOCK) * SIMD_BLOCK;
-  for (let i = 0; i < hsv.length; i += 3) {
-    const simd = (i / 3) % width < simdEnd;
-    const toByte = simd ? truncated : rounded;
-    const s = f32(hsv[i + 1]! * inv255), v = f32(hsv[i + 2]! * inv255);
+  for (let i = 0, col = 0; i < hsv.length; i += 3) {
+    const simd = col < simdEnd;
+    if (++col === width) col = 0;
+    const s = UNIT[hsv[i + 1]!]!, v = UNIT[hsv[i + 2]!]!;
     let b: number, g: number, r: number;
     if (s === 0) {
       b = g = r = v;
     } else {
-      let h = f32(hsv[i]! * hscale);
-      while (h < 0) h = f32(h + 6);
-      while (h >= 6) h = f32(h - 6);
-      let sector = Math.floor(h);
-      h = f32(h - sector);
-      if (sector < 0 || sector >= 6) { sector = 0; h = 0; }
-      tab[0] = v;
-      tab[1] = f32(v * f32(1 - s));
-      // OpenCV's AVX2 build fuses 1 - s*h into one multiply-add (one rounding) in both loops, and
-      // 1 - s*(1 - h) only in the vector loop (found by comparing every HSV triple with cv2).
-      tab[2] = f32(v * f32(1 - s * h));
-      tab[3] = f32(v * f32(1 - (simd ? s * f32(1 - h) : f32(s * f32(1 - h)))));
-      const sec = SECTORS[sector]!;
-      b = tab[sec[0]]!;
-      g = tab[sec[1]]!;
-      r = tab[sec[2]]!;
+      const h = FRACTION[hsv[i]!]!;
+      // (v, v(1-s), v(1-s*h), v(1-s(1-h))) as tab[0..3]; OpenCV's AVX2 build fuses 1 - s*h into one
+      // multiply-add (one rounding) in both loops, and 1 - s*(1 - h) only in the vector loop (found
+      // by comparing every HSV triple with cv2).
+      const t1 = f32(v * f32(1 - s));
+      const t2 = f32(v * f32(1 - s * h));
+      const t3 = f32(v * f32(1 - (simd ? s * f32(1 - h) : f32(s * f32(1 - h)))));
+      switch (SECTOR[hsv[i]!]) {
+        case 0: b = t1; g = t3; r = v; break;
+        case 1: b = t1; g = v; r = t2; break;
+        case 2: b = t3; g = v; r = t1; break;
+        case 3: b = v; g = t2; r = t1; break;
+        case 4: b = v; g = t1; r = t3; break;
+        default: b = t2; g = t1; r = v;
+      }
     }
-    out[i] = toByte(b);
-    out[i + 1] = toByte(g);
-    out[i + 2] = toByte(r);
+    if (simd) {
+      out[i] = truncatedByte(b);
+      out[i + 1] = truncatedByte(g);
+      out[i + 2] = truncatedByte(r);
+    } else {
+      out[i] = roundedByte(b);
+      out[i + 1] = roundedByte(g);
+      out[i + 2] = roundedByte(r);
+    }
   }
   return out;
 }

@@ -31,6 +31,14 @@ function resizeNearest<A extends PixelArray>(img: Image<A>, dw: number, dh: numb
   const out = emptyLike(img, dh, dw);
   const xo = nearestOffsets(w, dw), yo = nearestOffsets(h, dh);
   const src = img.data, dst = out.data;
+  if (c === 1) {
+    // Label maps: one element per pixel, no channel loop (a third of the time on CamVid labels).
+    for (let y = 0; y < dh; y++) {
+      const srow = yo[y]! * w, d = y * dw;
+      for (let x = 0; x < dw; x++) dst[d + x] = src[srow + xo[x]!]!;
+    }
+    return out;
+  }
   for (let y = 0; y < dh; y++) {
     const srow = yo[y]! * w;
     for (let x = 0; x < dw; x++) {
@@ -84,11 +92,13 @@ function resizeLinear<A extends PixelArray>(img: Image<A>, dw: number, dh: numbe
   const xt = linearTaps(w, dw, true), yt = linearTaps(h, dh, false);
   const out = emptyLike(img, dh, dw);
   const src = img.data, dst = out.data;
-  const fixed = src instanceof Uint8Array;
+  if (src instanceof Uint8Array) {
+    resizeLinearU8(src, w, c, dst as Uint8Array, dw, dh, h, xt, yt);
+    return out;
+  }
+  // uint16 / float32: float taps. Per output element: the offsets of its two source taps in a row and their weights.
   const rowLen = dw * c;
-  // Per output element: the offsets of its two source taps in a row and their weights.
   const o0 = new Int32Array(rowLen), o1 = new Int32Array(rowLen);
-  const wi0 = new Int32Array(rowLen), wi1 = new Int32Array(rowLen);
   const wf0 = new Float32Array(rowLen), wf1 = new Float32Array(rowLen);
   for (let x = 0; x < dw; x++) {
     const sx = xt.ofs[x]!;
@@ -97,28 +107,19 @@ function resizeLinear<A extends PixelArray>(img: Image<A>, dw: number, dh: numbe
       const i = x * c + k;
       o0[i] = sx * c + k;
       o1[i] = sx1 * c + k;
-      wi0[i] = xt.wi[2 * x]!;
-      wi1[i] = xt.wi[2 * x + 1]!;
       wf0[i] = xt.wf[2 * x]!;
       wf1[i] = xt.wf[2 * x + 1]!;
     }
   }
   // Horizontal pass of the (at most two) source rows each output row needs; recent rows are kept.
-  const cache = new Map<number, Int32Array | Float32Array>();
-  const hrow = (sy: number): Int32Array | Float32Array => {
+  const cache = new Map<number, Float32Array>();
+  const hrow = (sy: number): Float32Array => {
     let row = cache.get(sy);
     if (row) return row;
     const base = sy * w * c;
-    if (fixed) {
-      const r = new Int32Array(rowLen);
-      for (let i = 0; i < rowLen; i++) r[i] = src[base + o0[i]!]! * wi0[i]! + src[base + o1[i]!]! * wi1[i]!;
-      row = r;
-    } else {
-      const r = new Float32Array(rowLen);
-      const f32 = Math.fround;
-      for (let i = 0; i < rowLen; i++) r[i] = f32(f32(src[base + o0[i]!]! * wf0[i]!) + f32(src[base + o1[i]!]! * wf1[i]!));
-      row = r;
-    }
+    const f32 = Math.fround;
+    row = new Float32Array(rowLen);
+    for (let i = 0; i < rowLen; i++) row[i] = f32(f32(src[base + o0[i]!]! * wf0[i]!) + f32(src[base + o1[i]!]! * wf1[i]!));
     if (cache.size > 4) cache.delete(cache.keys().next().value!);
     cache.set(sy, row);
     return row;
@@ -129,19 +130,64 @@ function resizeLinear<A extends PixelArray>(img: Image<A>, dw: number, dh: numbe
     const r0 = hrow(Math.min(Math.max(sy, 0), h - 1));
     const r1 = hrow(Math.min(Math.max(sy + 1, 0), h - 1));
     const o = y * rowLen;
-    if (fixed) {
-      const b0 = yt.wi[2 * y]!, b1 = yt.wi[2 * y + 1]!;
-      // OpenCV's VResizeLinear for uchar: products of (row >> 4) with 16-bit weights, >> 16, then + 2 >> 2.
-      for (let i = 0; i < rowLen; i++) {
-        const v = (((b0 * (r0[i]! >> 4)) >> 16) + ((b1 * (r1[i]! >> 4)) >> 16) + 2) >> 2;
-        dst[o + i] = v < 0 ? 0 : v > 255 ? 255 : v;
-      }
-    } else {
-      const b0 = yt.wf[2 * y]!, b1 = yt.wf[2 * y + 1]!;
-      for (let i = 0; i < rowLen; i++) dst[o + i] = store(Math.fround(Math.fround(r0[i]! * b0) + Math.fround(r1[i]! * b1)));
-    }
+    const b0 = yt.wf[2 * y]!, b1 = yt.wf[2 * y + 1]!;
+    for (let i = 0; i < rowLen; i++) dst[o + i] = store(Math.fround(Math.fround(r0[i]! * b0) + Math.fround(r1[i]! * b1)));
   }
   return out;
+}
+
+/**
+ * The uint8 path of resizeLinear with monomorphic arrays (the generic loop reads Int32Array |
+ * Float32Array rows and stores through a union, which V8 cannot specialise): the same fixed-point
+ * arithmetic, with the two horizontally filtered source rows kept in two reused buffers.
+ */
+function resizeLinearU8(src: Uint8Array, w: number, c: number, dst: Uint8Array, dw: number, dh: number, h: number, xt: Taps, yt: Taps): void {
+  const rowLen = dw * c;
+  // Per output pixel: the element offsets of its two source pixels and their weights.
+  const p0 = new Int32Array(dw), p1 = new Int32Array(dw), a0 = new Int32Array(dw), a1 = new Int32Array(dw);
+  for (let x = 0; x < dw; x++) {
+    const sx = xt.ofs[x]!;
+    p0[x] = sx * c;
+    p1[x] = (sx + 1 < w ? sx + 1 : sx) * c;
+    a0[x] = xt.wi[2 * x]!;
+    a1[x] = xt.wi[2 * x + 1]!;
+  }
+  const rows = [new Int32Array(rowLen), new Int32Array(rowLen)];
+  const held = [-1, -1];
+  const fill = (k: number, sy: number): void => {
+    const r = rows[k]!, base = sy * w * c;
+    if (c === 3) {
+      for (let x = 0, i = 0; x < dw; x++, i += 3) {
+        const p = base + p0[x]!, q = base + p1[x]!, wa = a0[x]!, wb = a1[x]!;
+        r[i] = src[p]! * wa + src[q]! * wb;
+        r[i + 1] = src[p + 1]! * wa + src[q + 1]! * wb;
+        r[i + 2] = src[p + 2]! * wa + src[q + 2]! * wb;
+      }
+    } else {
+      for (let x = 0, i = 0; x < dw; x++) {
+        const p = base + p0[x]!, q = base + p1[x]!, wa = a0[x]!, wb = a1[x]!;
+        for (let k = 0; k < c; k++, i++) r[i] = src[p + k]! * wa + src[q + k]! * wb;
+      }
+    }
+    held[k] = sy;
+  };
+  for (let y = 0; y < dh; y++) {
+    const sy = yt.ofs[y]!;
+    const s0 = Math.min(Math.max(sy, 0), h - 1), s1 = Math.min(Math.max(sy + 1, 0), h - 1);
+    // Row s0 goes in the buffer that does not hold s1, so filling one never evicts the other.
+    let k0 = held[0] === s0 ? 0 : held[1] === s0 ? 1 : -1;
+    if (k0 < 0) fill((k0 = held[0] === s1 ? 1 : 0), s0);
+    let k1 = held[0] === s1 ? 0 : held[1] === s1 ? 1 : -1;
+    if (k1 < 0) fill((k1 = 1 - k0), s1);
+    const r0 = rows[k0]!, r1 = rows[k1]!;
+    const b0 = yt.wi[2 * y]!, b1 = yt.wi[2 * y + 1]!;
+    const o = y * rowLen;
+    // OpenCV's VResizeLinear for uchar: products of (row >> 4) with 16-bit weights, >> 16, then + 2 >> 2.
+    for (let i = 0; i < rowLen; i++) {
+      const v = (((b0 * (r0[i]! >> 4)) >> 16) + ((b1 * (r1[i]! >> 4)) >> 16) + 2) >> 2;
+      dst[o + i] = v < 0 ? 0 : v > 255 ? 255 : v;
+    }
+  }
 }
 
 /** mmcv's _scale_size: (w, h) times a factor, rounded half up. */
