@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # fonts-dejavu-core: text in the PNG charts and overlays (librsvg inside sharp needs a font).
-packages=(libtorch-dev libgloo-dev cmake g++ make python3-torch python3-opencv python3-pil fonts-dejavu-core)
+packages=(libtorch-dev libgloo-dev cmake g++ make python3-torch python3-opencv python3-pil libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev fonts-dejavu-core)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -24,11 +24,13 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-# Native addon: rebuild when any native source is newer than the binary (or LIBTORCH changed).
+# Native addons (segkit_native: libtorch; segkit_image: OpenCV, for the data workers): rebuild
+# when either is missing, a native source is newer than the binary, or LIBTORCH changed.
 addon=build/native/Release/segkit_native.node
+image_addon=build/native/Release/segkit_image.node
 stamp=build/native/.libtorch
 want="${LIBTORCH:-system}"
-if [ ! -f "$addon" ] || [ -n "$(find native -newer "$addon" -type f | head -1)" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+if [ ! -f "$addon" ] || [ ! -f "$image_addon" ] || [ -n "$(find native -newer "$addon" -type f | head -1)" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "segkit setup: building the native addon against libtorch ($want)"
   mkdir -p build
   npx cmake-js compile -d native --out build/native >build/native-build.log 2>&1 || {

@@ -1,4 +1,4 @@
-// LoadImageFromFile: mmcv's transform that reads results.img_path into an HWC BGR image (cv2's layout) with sharp.
+// LoadImageFromFile: mmcv's transform that reads results.img_path into an HWC BGR image with cv2.imdecode (OpenCV, via segkit_image.node).
 import { z } from 'zod';
 import { parseOptions } from '../../../engine/config/errors.js';
 import { BaseTransform, type Results } from '../../../engine/dataset/index.js';
@@ -9,7 +9,7 @@ import { shapeHW } from './results.js';
 export const loadImageFromFileSchema = z.object({
   to_float32: z.boolean().default(false),
   color_type: z.enum(['color', 'grayscale', 'unchanged', 'color_ignore_orientation', 'grayscale_ignore_orientation']).default('color'),
-  /** Every backend decodes with sharp (libvips); the names are accepted so MMSeg configs load. */
+  /** Every backend decodes with OpenCV's imdecode (mmcv's 'cv2' backend); the names are accepted so MMSeg configs load. */
   imdecode_backend: z.enum(['cv2', 'pillow']).default('cv2'),
   /** When decoding fails, drop the sample (the dataset refetches another) instead of raising. */
   ignore_empty: z.boolean().default(false),

@@ -1,5 +1,6 @@
 // Pixel-array helpers of the data pipeline (mmcv's imflip/impad/crop slicing) over HWC / HW NdArrays.
 import type { NdArray } from '../../../engine/dataset/index.js';
+import { cv2 } from './cv2-native.js';
 
 /** The pixel types the pipeline handles: uint8 images and labels, uint16 (16-bit PNGs), float32 (to_float32, Normalize). */
 export type PixelArray = Uint8Array | Uint16Array | Float32Array;
@@ -44,25 +45,11 @@ export function crop<A extends PixelArray>(img: Image<A>, y1: number, y2: number
 
 export type FlipDirection = 'horizontal' | 'vertical' | 'diagonal';
 
-/** mmcv.imflip: mirror left-right, top-bottom, or both (diagonal). */
+const FLIP_CODES: Record<FlipDirection, number> = { horizontal: 1, vertical: 0, diagonal: -1 };
+
+/** mmcv.imflip (cv2.flip): mirror left-right, top-bottom, or both (diagonal). */
 export function flip<A extends PixelArray>(img: Image<A>, direction: FlipDirection): Image<A> {
-  const [h, w, c] = dims(img);
-  const out = emptyLike(img, h, w);
-  const flipX = direction !== 'vertical';
-  const flipY = direction !== 'horizontal';
-  const src = img.data, dst = out.data;
-  for (let y = 0; y < h; y++) {
-    const sy = flipY ? h - 1 - y : y;
-    if (!flipX) {
-      dst.set(src.subarray(sy * w * c, (sy + 1) * w * c), y * w * c);
-      continue;
-    }
-    for (let x = 0; x < w; x++) {
-      const s = (sy * w + (w - 1 - x)) * c, d = (y * w + x) * c;
-      for (let k = 0; k < c; k++) dst[d + k] = src[s + k]!;
-    }
-  }
-  return out;
+  return cv2().flip(img.data, img.shape, FLIP_CODES[direction]) as Image<A>;
 }
 
 export type PaddingMode = 'constant' | 'edge' | 'reflect' | 'symmetric';
@@ -110,30 +97,11 @@ export function padTo<A extends PixelArray>(img: Image<A>, height: number, width
 
 /** HWC -> CHW (an [H, W] array becomes [1, H, W]), as PackSegInputs' transpose(2, 0, 1). */
 export function hwcToChw<A extends PixelArray>(img: Image<A>): NdArray<A> {
-  const [h, w, c] = dims(img);
-  const Ctor = img.data.constructor as PixelArrayCtor;
-  const out = new Ctor(h * w * c) as A;
-  if (c === 1) out.set(img.data);
-  else {
-    const plane = h * w;
-    const src = img.data;
-    for (let p = 0; p < plane; p++) for (let k = 0; k < c; k++) out[k * plane + p] = src[p * c + k]!;
-  }
-  return { data: out, shape: [c, h, w] };
+  return cv2().toChw(img.data, img.shape) as NdArray<A>;
 }
 
 /** cv2's saturate_cast<int>(double): round half to even. */
 export function roundHalfEven(x: number): number {
   const r = Math.round(x);
   return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
-/** Stores a computed value into a pixel of the array's type (saturating, cv2-style rounding for integers). */
-export function saturateFor(data: PixelArray): (v: number) => number {
-  if (data instanceof Float32Array) return (v) => v;
-  const max = data instanceof Uint8Array ? 255 : 65535;
-  return (v) => {
-    const r = roundHalfEven(v);
-    return r < 0 ? 0 : r > max ? max : r;
-  };
 }

@@ -29,7 +29,7 @@ test('replays MMSeg\'s sequence of draws: brightness, mode, contrast if mode 1, 
     const uniform = (a: number, b: number): number => a + (b - a) * rng.random();
     let px = grays.map((g) => [g, g, g]).flat();
     const pointwise = (alpha: number, beta: number): void => void (px = px.map((v) => convert(v, alpha, beta)));
-    const viaHsv = (): void => void (px = Array.from(hsvToBgr(bgrToHsv(Uint8Array.from(px)), 4)));
+    const viaHsv = (): void => void (px = Array.from(hsvToBgr(bgrToHsv(Uint8Array.from(px), 4), 4)));
     if (coin()) pointwise(1, uniform(-32, 32));
     const mode = rng.randint(2);
     if (mode === 1 && coin()) pointwise(uniform(0.5, 1.5), 0);

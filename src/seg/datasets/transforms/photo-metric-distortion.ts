@@ -18,13 +18,15 @@ export const photoMetricDistortionSchema = z.object({
 }).strict();
 export type PhotoMetricDistortionOptions = z.input<typeof photoMetricDistortionSchema>;
 
-/** uint8(clip(float32(x) * alpha + beta, 0, 255)) on every element, in float32 as numpy computes it. */
+/** uint8(clip(float32(x) * alpha + beta, 0, 255)) on every element, in float32 as numpy computes it (one table per call). */
 function convert(values: Uint8Array, alpha: number, beta: number, stride = 1, offset = 0): void {
   const a = Math.fround(alpha), b = Math.fround(beta);
-  for (let i = offset; i < values.length; i += stride) {
-    const v = Math.fround(Math.fround(values[i]! * a) + b);
-    values[i] = v <= 0 ? 0 : v >= 255 ? 255 : Math.trunc(v);
+  const table = new Uint8Array(256);
+  for (let x = 0; x < 256; x++) {
+    const v = Math.fround(Math.fround(x * a) + b);
+    table[x] = v <= 0 ? 0 : v >= 255 ? 255 : Math.trunc(v);
   }
+  for (let i = offset; i < values.length; i += stride) values[i] = table[values[i]!]!;
 }
 
 /**
@@ -58,17 +60,18 @@ export class PhotoMetricDistortion extends BaseTransform {
 
   saturation(data: Uint8Array, width: number): Uint8Array {
     if (!this.#coin()) return data;
-    const hsv = bgrToHsv(data);
+    const hsv = bgrToHsv(data, width);
     convert(hsv, this.#uniform(...this.options.saturation_range), 0, 3, 1);
     return hsvToBgr(hsv, width);
   }
 
   hue(data: Uint8Array, width: number): Uint8Array {
     if (!this.#coin()) return data;
-    const hsv = bgrToHsv(data);
+    const hsv = bgrToHsv(data, width);
     const d = this.options.hue_delta;
     const shift = d > 0 ? dataRandom().randint(2 * d) - d : 0;
-    for (let i = 0; i < hsv.length; i += 3) hsv[i] = (((hsv[i]! + shift) % 180) + 180) % 180;
+    const table = Uint8Array.from({ length: 256 }, (_, h) => (((h + shift) % 180) + 180) % 180);
+    for (let i = 0; i < hsv.length; i += 3) hsv[i] = table[hsv[i]!]!;
     return hsvToBgr(hsv, width);
   }
 

@@ -40,21 +40,28 @@ export class RandomCrop extends BaseTransform {
     return [offH, offH + this.cropSize[0], offW, offW + this.cropSize[1]];
   }
 
-  /** Whether more than one class is present and the largest holds less than cat_max_ratio of the non-ignored pixels. */
+  /**
+   * Whether more than one class is present and the largest holds less than cat_max_ratio of the
+   * non-ignored pixels (np.unique's counts, as a histogram over the box without copying it).
+   */
   #balanced(seg: Image, box: Box): boolean {
-    const counts = new Map<number, number>();
-    const patch = crop(seg, ...box).data;
-    for (let i = 0; i < patch.length; i++) {
-      const v = patch[i]!;
-      if (v !== this.ignoreIndex) counts.set(v, (counts.get(v) ?? 0) + 1);
+    const data = seg.data;
+    if (data instanceof Float32Array) throw new TypeError('RandomCrop: gt_seg_map should hold uint8/uint16 class indices, got a Float32Array');
+    const counts = new Uint32Array(data instanceof Uint8Array ? 256 : 65536);
+    const [h, w] = shapeHW(seg);
+    const y1 = Math.min(box[0], h), y2 = Math.min(box[1], h), x1 = Math.min(box[2], w), x2 = Math.min(box[3], w);
+    for (let y = y1; y < y2; y++) {
+      for (let i = y * w + x1, end = y * w + x2; i < end; i++) counts[data[i]!]!++;
     }
-    if (counts.size <= 1) return false;
-    let max = 0, sum = 0;
-    for (const c of counts.values()) {
-      max = Math.max(max, c);
+    let classes = 0, max = 0, sum = 0;
+    for (let v = 0; v < counts.length; v++) {
+      const c = counts[v]!;
+      if (c === 0 || v === this.ignoreIndex) continue;
+      classes++;
       sum += c;
+      if (c > max) max = c;
     }
-    return max / sum < this.catMaxRatio;
+    return classes > 1 && max / sum < this.catMaxRatio;
   }
 
   /** A random box; with cat_max_ratio < 1, up to 10 more draws while gt_seg_map is too dominated by one class. */
