@@ -7,6 +7,7 @@ import { benchAmpStep } from './amp-step.js';
 import { benchFcnR18Step } from './fcn-r18-step.js';
 import { benchDataPipeline } from './data-pipeline.js';
 import { benchPeakRss, formatPeakRss } from './peak-rss.js';
+import { benchDdp, formatDdp } from './ddp.js';
 
 /** One table row: each cell carries its unit; the ratio is segkit / counterpart. */
 interface Row { name: string; segkit: string; pytorch: string; ratio: number }
@@ -27,6 +28,12 @@ const BENCHES: Record<string, () => Promise<void>> = {
     rows.push({ name: `${r.name}, peak after ${r.probe} iters`, segkit: mib(r.segkit.probe.max_rss_kib), pytorch: mib(r.pytorch.probe.max_rss_kib), ratio: r.segkit.probe.max_rss_kib / r.pytorch.probe.max_rss_kib });
     rows.push({ name: `${r.name}, peak at the end`, segkit: mib(r.segkit.end.max_rss_kib), pytorch: mib(r.pytorch.end.max_rss_kib), ratio: r.ratio });
     notes.push(formatPeakRss(r));
+  },
+  // No PyTorch run here: the row compares 2 DDP ranks with 1 process (ratio = 2 ranks / 1 rank throughput).
+  ddp: async () => {
+    const r = await benchDdp();
+    rows.push({ name: `${r.name} (img/s; 2nd column: 1 rank)`, segkit: `${r.twoRanksImgPerS.toFixed(1)} img/s`, pytorch: `${r.oneRankImgPerS.toFixed(1)} img/s`, ratio: r.ratio });
+    notes.push(formatDdp(r));
   },
   'engine-overhead': async () => void notes.push(formatEngineOverhead(await benchEngineOverhead())),
   'amp-step': async () => {

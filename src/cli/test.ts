@@ -6,6 +6,7 @@ import '../seg/evaluation/index.js';
 import '../seg/visualization/index.js';
 import '../seg/engine/hooks/index.js';
 import { loadRunConfig } from './load.js';
+import { checkLauncher, initDist } from '../engine/runner/dist-env.js';
 
 export interface TestCommandOptions {
   workDir?: string;
@@ -53,10 +54,17 @@ function setOutputDir(cfg: Config, out: string, formatOnly: boolean): void {
 
 /** Builds the Runner with load_from = checkpoint and runs the test loop; returns its metrics. */
 export async function runTest(file: string, checkpoint: string, opts: TestCommandOptions = {}): Promise<{ runner: Runner; metrics: MetricValues }> {
-  if (opts.launcher !== undefined && opts.launcher !== 'none') {
-    throw new ConfigError(['--launcher'], `expected 'none', got '${opts.launcher}' (distributed testing is not available yet)`);
-  }
+  const launcher = checkLauncher(opts.launcher ?? 'none', ['--launcher']);
   const cfg = await loadRunConfig(file, opts);
+  if (launcher !== 'none') {
+    // Each rank tests its shard; IoUMetric gathers the results, so the metrics equal one process's.
+    cfg.set('launcher', launcher, '--launcher');
+    try {
+      await initDist(launcher, cfg.get('env_cfg.dist_cfg', {}), { device: cfg.get<string | undefined>('env_cfg.device', undefined) });
+    } catch (err) {
+      throw err instanceof ConfigError ? cfg.locate(err) : err;
+    }
+  }
   cfg.set('load_from', resolve(checkpoint), 'CHECKPOINT');
   if (opts.show || opts.showDir) triggerVisualizationHook(cfg, opts);
   if (opts.formatOnly && !opts.out) throw new ConfigError(['--format-only'], 'needs --out DIR to write the predictions to');
@@ -85,7 +93,7 @@ export function registerTest(program: Command): void {
     .option('--show-dir <dir>', 'draw predictions over their images into <dir>/vis_data/vis_image')
     .option('--wait-time <seconds>', 'the interval of --show', parseFloat, 2)
     .option('--cfg-options <key=value...>', 'override a config value, e.g. test_evaluator.iou_metrics=[mIoU,mDice] (repeatable)')
-    .option('--launcher <kind>', "job launcher: 'none' (one process)", 'none')
+    .option('--launcher <kind>', "'none' (one process) or 'pytorch' (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT set by torchrun or a scheduler)", 'none')
     .action(async (file: string, checkpoint: string, opts: TestCommandOptions) => {
       const { metrics } = await runTest(file, checkpoint, opts);
       const numbers = Object.entries(metrics).filter(([, v]) => typeof v === 'number');

@@ -57,7 +57,7 @@ test('config errors name the file and key path and exit non-zero', () => {
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /missing\.ts/);
   const flag = run(['train', cfg, '--launcher', 'slurm'], dir);
-  assert.match(flag.stderr, /--launcher: expected 'none', got 'slurm'/);
+  assert.match(flag.stderr, /--launcher: expected 'none' \| 'pytorch', got "slurm"/);
 });
 
 test('SIGINT finishes the iteration, saves a checkpoint, exits 130; --resume continues to the end', async () => {

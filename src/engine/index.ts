@@ -5,6 +5,8 @@ export * from './hooks/index.js';
 export { Runner } from './runner/runner.js';
 export { buildRunner, registerHooks, DEFAULT_HOOKS } from './runner/build.js';
 export { InterruptedError } from './runner/run.js';
+export { initDist, isMainProcess, isDistributed, getDistInfo, LAUNCHERS } from './runner/dist-env.js';
+export { MMDistributedDataParallel, wrapModel } from './model/wrappers/distributed.js';
 export { saveCheckpoint, loadCheckpoint, resumeFrom, findLatestCheckpoint, CHECKPOINT_SUFFIX } from './runner/checkpoint.js';
 export { saveCheckpointFile, loadCheckpointFile } from './runner/checkpoint-file.js';
 export { IterBasedTrainLoop, EpochBasedTrainLoop } from './runner/train-loops.js';

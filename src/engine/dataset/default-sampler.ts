@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { parseOptions } from '../config/errors.js';
 import { DATA_SAMPLERS } from '../registry/index.js';
-import { SeededRandom, randomSeed } from './random.js';
+import { SeededRandom } from './random.js';
+import { syncRandomSeed } from '../runner/dist-env.js';
 import { distInfo, stateInt, type DistInfo, type Sampler, type SamplerState, type Sized } from './sampler.js';
 
 export const defaultSamplerSchema = z.object({
@@ -33,7 +34,7 @@ export class DefaultSampler implements Sampler {
     const opts = parseOptions(defaultSamplerSchema, options);
     ({ rank: this.rank, worldSize: this.worldSize } = distInfo('DefaultSampler', dist));
     this.shuffle = opts.shuffle;
-    this.seed = opts.seed ?? randomSeed();
+    this.seed = opts.seed ?? syncRandomSeed();
     this.roundUp = opts.round_up;
     this.#size = dataset.length;
     if (this.roundUp) {

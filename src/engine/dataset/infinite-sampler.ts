@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { parseOptions } from '../config/errors.js';
 import { DATA_SAMPLERS } from '../registry/index.js';
-import { SeededRandom, randomSeed } from './random.js';
+import { SeededRandom } from './random.js';
+import { syncRandomSeed } from '../runner/dist-env.js';
 import { distInfo, stateInt, type DistInfo, type Sampler, type SamplerState, type Sized } from './sampler.js';
 
 export const infiniteSamplerSchema = z.object({
@@ -32,7 +33,7 @@ export class InfiniteSampler implements Sampler {
     const opts = parseOptions(infiniteSamplerSchema, options);
     ({ rank: this.rank, worldSize: this.worldSize } = distInfo('InfiniteSampler', dist));
     this.shuffle = opts.shuffle;
-    this.seed = opts.seed ?? randomSeed();
+    this.seed = opts.seed ?? syncRandomSeed();
     this.size = dataset.length;
   }
 

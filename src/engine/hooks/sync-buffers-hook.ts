@@ -1,28 +1,29 @@
 // SyncBuffersHook: averages model buffers (BN running stats) across processes each epoch (MMEngine's SyncBuffersHook).
 import { z } from 'zod';
+import * as torch from '../../torch/index.js';
 import type { nn } from '../../torch/index.js';
 import { parseOptions } from '../config/errors.js';
 import { HOOKS } from '../registry/index.js';
 import type { Runner } from '../runner/runner.js';
+import { isDistributed } from '../runner/dist-env.js';
 import { Hook } from './hook.js';
 
 const syncBuffersSchema = z.object({}).strict();
 
-/**
- * All-reduces (mean) every buffer of `model` across `worldSize` processes. With one process
- * there is nothing to synchronise and it returns at once. The seam for the distributed issue:
- * with several processes it needs a c10d process group's all-reduce, which segkit does not
- * have yet, so it refuses rather than letting ranks drift apart silently.
- */
-export function syncBuffers(model: nn.Module, worldSize: number): void {
-  if (!Number.isInteger(worldSize) || worldSize < 1) throw new RangeError(`syncBuffers: worldSize must be a positive integer, got ${worldSize}`);
-  if (worldSize === 1) return;
-  throw new Error(`syncBuffers: cannot average the ${model.buffers().length} buffers of ${model.className} across ${worldSize} processes: `
-    + 'segkit has no process-group all-reduce yet (distributed training is a separate issue)');
-}
+const FLOAT_DTYPES = new Set(['float32', 'float64', 'float16', 'bfloat16']);
 
-/** The number of processes of this run, as the launcher sets it (WORLD_SIZE, as the logger reads it). */
-const worldSizeFromEnv = (): number => Number(process.env.WORLD_SIZE ?? 1);
+/**
+ * All-reduces (mean) every floating-point buffer of `model` (BN running_mean / running_var)
+ * across the ranks of the default process group; integer buffers (num_batches_tracked) are
+ * left alone. Without a process group of several ranks it returns at once. Returns how many
+ * buffers were averaged. Collective: every rank must call it.
+ */
+export function syncBuffers(model: nn.Module): number {
+  if (!isDistributed()) return 0;
+  const buffers = model.buffers().filter((b) => FLOAT_DTYPES.has(b.dtype));
+  for (const b of buffers) torch.distributed.allReduceSync(b, 'avg');
+  return buffers.length;
+}
 
 /**
  * MMEngine's behaviour: after each train epoch the buffers are averaged across ranks; before a
@@ -32,27 +33,28 @@ const worldSizeFromEnv = (): number => Number(process.env.WORLD_SIZE ?? 1);
 export class SyncBuffersHook extends Hook {
   static override priority: number | string = 'NORMAL';
 
-  readonly worldSize: number;
-  readonly distributed: boolean;
   /** Whether after_train_epoch synchronised since the last validation. */
   calledInTrain = false;
 
   constructor(options: unknown = {}) {
     super();
     parseOptions(syncBuffersSchema, options);
-    this.worldSize = worldSizeFromEnv();
-    this.distributed = this.worldSize > 1;
+  }
+
+  /** Decided when the hook runs: the process group starts after the hooks are built. */
+  get distributed(): boolean {
+    return isDistributed();
   }
 
   override beforeValEpoch(runner: Runner): void {
     if (!this.distributed) return;
-    if (!this.calledInTrain) syncBuffers(runner.model, this.worldSize);
+    if (!this.calledInTrain) syncBuffers(runner.model);
     this.calledInTrain = false;
   }
 
   override afterTrainEpoch(runner: Runner): void {
     if (!this.distributed) return;
-    syncBuffers(runner.model, this.worldSize);
+    syncBuffers(runner.model);
     this.calledInTrain = true;
   }
 }

@@ -5,6 +5,8 @@ import { Registry } from './registry.js';
 export { Registry, type BuildOptions, type Constructor } from './registry.js';
 
 export const MODELS = new Registry('MODELS');
+/** MMEngine's MODEL_WRAPPERS (`model_wrapper_cfg.type`). */
+export const MODEL_WRAPPERS = new Registry('MODEL_WRAPPERS');
 export const DATASETS = new Registry('DATASETS');
 export const TRANSFORMS = new Registry('TRANSFORMS');
 export const HOOKS = new Registry('HOOKS');

@@ -19,6 +19,7 @@ import type { Visualizer } from '../visualization/visualizer.js';
 import '../visualization/index.js';
 import { seedDataRandom } from '../dataset/random.js';
 import { Runner } from './runner.js';
+import { broadcastNumber, checkLauncher, getDistInfo, syncRandomSeed } from './dist-env.js';
 
 const randomnessSchema = z.object({
   seed: z.number().int().nonnegative().nullable().default(null),
@@ -107,7 +108,14 @@ export function buildRunner(cfg: Record<string, unknown>, opts: FromConfigOption
     throw new ConfigError(['work_dir'], `expected a directory path, got ${JSON.stringify(cfg.work_dir)} (set work_dir in the config or pass --work-dir)`);
   }
   const workDir = resolve(cfg.work_dir);
-  const timestamp = runTimestamp();
+  // MMEngine's setup_env: the process group exists before anything else (the launcher's
+  // initDist), and every rank takes rank 0's timestamp so all name the same log dir.
+  const launcher = checkLauncher(cfg.launcher ?? 'none');
+  if (launcher !== 'none' && !torch.distributed.isInitialized()) {
+    throw new Error(`launcher '${launcher}': the process group is not initialized; await initDist(launcher, env_cfg.dist_cfg) before buildRunner (segkit train --launcher does)`);
+  }
+  const { rank, worldSize } = launcher === 'none' ? { rank: 0, worldSize: 1 } : getDistInfo();
+  const timestamp = runTimestamp(new Date(broadcastNumber(Date.now())));
   const logDir = join(workDir, timestamp);
   mkdirSync(logDir, { recursive: true });
   const stem = opts.filename ? basename(opts.filename, extname(opts.filename)) : undefined;
@@ -120,16 +128,20 @@ export function buildRunner(cfg: Record<string, unknown>, opts: FromConfigOption
   const device = pickDevice(env.device);
 
   const randomness = parseOptions(randomnessSchema, cfg.randomness ?? {}, ['randomness']);
-  const seed = randomness.seed ?? Math.floor(Math.random() * 2 ** 31);
+  // MMEngine's set_random_seed: no seed means rank 0's random one; diff_rank_seed adds the rank.
+  const seed = (randomness.seed ?? syncRandomSeed()) + (randomness.diff_rank_seed ? rank : 0);
   torch.manualSeed(seed);
   seedDataRandom(seed);
   if (randomness.deterministic) torch.useDeterministicAlgorithms(true);
 
-  const logger = buildRunLogger({ name: expName, logDir, timestamp, logLevel: (cfg.log_level as never) ?? 'INFO' });
+  // Ranks other than 0 print errors only and write no log file (MMLogger's rule).
+  const logger = buildRunLogger({ name: expName, logDir, timestamp, logLevel: (cfg.log_level as never) ?? 'INFO', rank, worldSize });
   const messageHub = MessageHub.getInstance(expName);
 
   // As MMEngine: the visualizer is named after the experiment and writes under <log_dir>/vis_data.
   const visCfg: Record<string, unknown> = isPlainObject(cfg.visualizer) ? { ...cfg.visualizer } : { vis_backends: [{ type: 'LocalVisBackend' }] };
+  // MMEngine's vis backends record on rank 0 only (master_only): the others get none.
+  if (rank !== 0) visCfg.vis_backends = [];
   const visualizer = VISUALIZERS.build<Visualizer>(
     { type: 'Visualizer', ...visCfg, name: visCfg.name ?? expName, save_dir: visCfg.save_dir ?? logDir }, { keyPath: ['visualizer'] });
   visualizer.addConfig(cfg as never);
@@ -143,8 +155,9 @@ export function buildRunner(cfg: Record<string, unknown>, opts: FromConfigOption
   const model = MODELS.build<BaseModel>(modelCfg, { keyPath: ['model'] });
   if (device !== 'cpu') model.to(device);
 
-  const runner = new Runner({ cfg, model, workDir, logDir, timestamp, expName, logger, messageHub, visualizer, logProcessor, seed, device });
+  const runner = new Runner({ cfg, model, workDir, logDir, timestamp, expName, logger, messageHub, visualizer, logProcessor, seed, device, launcher, rank, worldSize });
   registerHooks(runner, cfg.default_hooks, cfg.custom_hooks);
-  if (!opts.quiet) logger.info(`Experiment ${expName}: seed ${seed}, device ${device}, libtorch ${torch.libtorchVersion()}, ${torch.getNumThreads()} threads`);
+  const distText = launcher === 'none' ? '' : `, ${worldSize} processes (launcher ${launcher}, ${torch.distributed.getDefaultGroup().backend})`;
+  if (!opts.quiet) logger.info(`Experiment ${expName}: seed ${seed}, device ${device}, libtorch ${torch.libtorchVersion()}, ${torch.getNumThreads()} threads${distText}`);
   return runner;
 }

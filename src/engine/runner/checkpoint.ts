@@ -7,6 +7,8 @@ import * as torch from '../../torch/index.js';
 import { saveCheckpointFile, loadCheckpointFile, checkpointFormat } from './checkpoint-file.js';
 import { dataRandom } from '../dataset/random.js';
 import type { Runner } from './runner.js';
+import { isMainProcess } from './dist-env.js';
+import { allGatherObjectSync } from '../evaluator/collect-results.js';
 
 export const SEGKIT_VERSION = '0.1.0';
 export const CHECKPOINT_SUFFIX = '.ckpt';
@@ -57,7 +59,10 @@ export async function saveCheckpoint(runner: Runner, outDir: string, filename: s
   const loader = runner.trainDataloader;
   const rng = torch.getRngState();
   // Data transforms in the main thread draw from dataRandom(); worker streams are reseeded per worker.
-  checkpoint.rng = { torch_cpu: rng, data: dataRandom().stateDict() };
+  const rngState: Record<string, unknown> = { torch_cpu: rng, data: dataRandom().stateDict() };
+  // Distributed: every rank's RNG states ride along (rank r resumes with its own); rank 0 writes.
+  if (runner.distributed) rngState.per_rank = allGatherObjectSync({ torch_cpu: rng, data: rngState.data }, 'saveCheckpoint (RNG states)', 0);
+  checkpoint.rng = rngState;
   // The loader's position counts batches handed to the loop, not ones prefetched by workers.
   if (loader?.resumable && loader.stateDict) checkpoint.train_loader = loader.stateDict();
   const hookState: Record<string, unknown> = {};
@@ -68,10 +73,14 @@ export async function saveCheckpoint(runner: Runner, outDir: string, filename: s
   if (Object.keys(hookState).length) checkpoint.hooks = hookState;
 
   await runner.callHook('beforeSaveCheckpoint', checkpoint);
-  mkdirSync(outDir, { recursive: true });
   const file = join(outDir, filename);
-  saveCheckpointFile(checkpoint, file);
+  // As MMEngine's master_only save: every rank builds the checkpoint (hooks may be collective), rank 0 writes it.
+  if (isMainProcess()) {
+    mkdirSync(outDir, { recursive: true });
+    saveCheckpointFile(checkpoint, file);
+  }
   rng.dispose();
+  for (const r of (rngState.per_rank ?? []) as { torch_cpu: torch.Tensor }[]) r.torch_cpu.dispose();
   // Weight maps hold fresh handles made for this checkpoint (optimizer state is live: left alone).
   for (const key of ['state_dict', 'ema_state_dict']) if (checkpoint[key] instanceof Map) torch.dispose([...(checkpoint[key] as Map<string, unknown>).values()]);
   return file;
@@ -87,7 +96,9 @@ export function findLatestCheckpoint(workDir: string): string | null {
   return existsSync(full) ? full : null;
 }
 
+/** Rank 0 only (the other ranks of a distributed run write no files). */
 export function writeLastCheckpoint(workDir: string, checkpointPath: string): void {
+  if (!isMainProcess()) return;
   writeFileSync(join(workDir, 'last_checkpoint'), checkpointPath);
 }
 
@@ -200,7 +211,11 @@ export async function resumeFrom(runner: Runner, file: string): Promise<void> {
   }
   schedulerStates.forEach((s, i) => runner.paramSchedulers[i]!.loadStateDict(s));
   if (ckpt.message_hub) runner.messageHub.loadStateDict(ckpt.message_hub as never);
-  const rng = ckpt.rng as { torch_cpu?: torch.Tensor; data?: { s: number[] } } | undefined;
+  type RngState = { torch_cpu?: torch.Tensor; data?: { s: number[] } };
+  let rng = ckpt.rng as (RngState & { per_rank?: RngState[] }) | undefined;
+  // Each rank continues with its own RNG states when the checkpoint has them for this world size.
+  if (rng?.per_rank?.length === runner.worldSize && runner.worldSize > 1) rng = rng.per_rank[runner.rank];
+  else if (runner.distributed) runner.logger.warning(`${file}: no RNG states for ${runner.worldSize} processes in the checkpoint; every rank resumes with rank 0's`);
   if (rng?.torch_cpu) torch.setRngState(rng.torch_cpu);
   if (rng?.data) dataRandom().loadStateDict(rng.data);
   if (ckpt.train_loader !== undefined) runner.pendingLoaderState = ckpt.train_loader;

@@ -16,6 +16,8 @@ import type { DataLoaderLike } from './data-source.js';
 import type { Runner, RunnerOptimWrapper, RunnerParamScheduler } from './runner.js';
 import { loadOrResume, saveCheckpoint, writeLastCheckpoint, CHECKPOINT_SUFFIX } from './checkpoint.js';
 import type { MetricValues } from '../evaluator/metric.js';
+import * as torch from '../../torch/index.js';
+import { wrapModel, type TrainStepModel } from '../model/wrappers/distributed.js';
 
 /** Training stopped by a signal after saving `checkpoint`. */
 export class InterruptedError extends Error {
@@ -33,7 +35,11 @@ const autoScaleLrSchema = z.object({
 const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function loader(runner: Runner, key: 'train_dataloader' | 'val_dataloader' | 'test_dataloader'): DataLoaderLike {
-  return buildDataLoader(runner.cfg[key], { keyPath: [key], seed: runner.seed, workerModules: workerModules() }) as unknown as DataLoaderLike;
+  const diffRankSeed = isPlainObject(runner.cfg.randomness) && runner.cfg.randomness.diff_rank_seed === true;
+  // Samplers shard by rank (MMEngine's build_dataloader passes get_dist_info()).
+  return buildDataLoader(runner.cfg[key], {
+    keyPath: [key], seed: runner.seed, diffRankSeed, rank: runner.rank, worldSize: runner.worldSize, workerModules: workerModules(),
+  }) as unknown as DataLoaderLike;
 }
 
 function requireKeys(runner: Runner, mode: string, keys: string[]): void {
@@ -75,10 +81,22 @@ function scaleLr(runner: Runner, wrapper: RunnerOptimWrapper): void {
   if (!o.enable) return;
   if (o.base_batch_size === undefined) throw new ConfigError(['auto_scale_lr', 'base_batch_size'], 'required when enable is true');
   const batchSize = (runner.cfg.train_dataloader as Record<string, unknown>).batch_size as number;
-  const worldSize = 1;
+  const worldSize = runner.worldSize;
   const ratio = (worldSize * batchSize) / o.base_batch_size;
   for (const group of wrapper.paramGroups) group.lr = (group.lr as number) * ratio;
   runner.logger.info(`auto_scale_lr: learning rates scaled by ${ratio} (batch ${worldSize} x ${batchSize}, base ${o.base_batch_size})`);
+}
+
+/** MMEngine's wrap_model for a distributed run: optional SyncBN conversion (`sync_bn: 'torch'`), then the wrapper. */
+function wrapForDistributed(runner: Runner): TrainStepModel & { release?(): void } {
+  const syncBn = runner.cfg.sync_bn;
+  if (syncBn !== undefined && syncBn !== null) {
+    if (syncBn !== 'torch') throw new ConfigError(['sync_bn'], `expected 'torch' (convert BatchNorm layers to SyncBatchNorm), got ${JSON.stringify(syncBn)}`);
+    torch.distributed.SyncBatchNorm.convertSyncBatchnorm(runner.model);
+  }
+  const wrapped = wrapModel(runner.model, runner.cfg.model_wrapper_cfg, runner.cfg.find_unused_parameters);
+  runner.logger.info(`Distributed training on ${runner.worldSize} processes: ${wrapped.constructor.name} over ${torch.distributed.getDefaultGroup().backend}`);
+  return wrapped;
 }
 
 function loadSettings(runner: Runner): { resume: boolean | string; loadFrom: string | null } {
@@ -150,10 +168,13 @@ export async function trainRun(runner: Runner): Promise<void> {
     runner.model.initWeights();
     await loadOrResume(runner, loadSettings(runner));
     wrapper.initializeCountStatus?.(runner.model, trainLoop.iter, trainLoop.maxIters);
+    // Wrapped after init/load/resume: DDP starts every rank from rank 0's weights and buffers.
+    if (runner.distributed) runner.wrappedModel = wrapForDistributed(runner);
     try {
       await trainLoop.run();
     } finally {
       signals.remove();
+      runner.wrappedModel?.release?.();
     }
     if (runner.stopRequested) {
       const signal = signals.received() ?? 'a stop request';

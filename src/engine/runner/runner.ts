@@ -13,6 +13,8 @@ import type { MetricValues } from '../evaluator/metric.js';
 import type { BaseTrainLoop } from './train-loops.js';
 import type { ValLoop, TestLoop } from './val-test-loops.js';
 import type { DataLoaderLike } from './data-source.js';
+import type { Launcher } from './dist-env.js';
+import type { TrainStepModel } from '../model/wrappers/distributed.js';
 
 /** What the Runner needs from an optimizer wrapper (src/engine/optim/optim-wrapper). */
 export interface RunnerOptimWrapper {
@@ -52,6 +54,10 @@ export interface RunnerParts {
   logProcessor: LogProcessor;
   seed: number;
   device: string;
+  /** How the processes were started ('none': one process); rank and world size of this process. */
+  launcher?: Launcher;
+  rank?: number;
+  worldSize?: number;
 }
 
 export class Runner implements LogRunnerView {
@@ -67,7 +73,16 @@ export class Runner implements LogRunnerView {
   readonly logProcessor: LogProcessor;
   readonly seed: number;
   readonly device: string;
+  readonly launcher: Launcher;
+  readonly rank: number;
+  readonly worldSize: number;
 
+  /**
+   * The distributed wrapper (MMDistributedDataParallel) that train steps go through; null in one
+   * process. `model` stays the bare model: checkpoints, optimizer, EMA and val/test use it (as
+   * MMEngine unwraps `runner.model.module`).
+   */
+  wrappedModel: (TrainStepModel & { release?(): void }) | null = null;
   optimWrapper: RunnerOptimWrapper | null = null;
   paramSchedulers: RunnerParamScheduler[] = [];
   trainLoop: BaseTrainLoop | null = null;
@@ -98,6 +113,19 @@ export class Runner implements LogRunnerView {
     this.logProcessor = parts.logProcessor;
     this.seed = parts.seed;
     this.device = parts.device;
+    this.launcher = parts.launcher ?? 'none';
+    this.rank = parts.rank ?? 0;
+    this.worldSize = parts.worldSize ?? 1;
+  }
+
+  /** Whether this run spans several processes. */
+  get distributed(): boolean {
+    return this.launcher !== 'none';
+  }
+
+  /** What a train iteration calls trainStep on: the distributed wrapper, else the model. */
+  get trainModel(): TrainStepModel {
+    return this.wrappedModel ?? this.model;
   }
 
   // ---- progress (LogRunnerView) ----------------------------------------------------

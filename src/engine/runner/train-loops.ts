@@ -6,6 +6,7 @@ import type { Runner } from './runner.js';
 import type { DataBatch } from '../model/base-model.js';
 import { InfiniteBatches, type DataLoaderLike } from './data-source.js';
 import * as torch from '../../torch/index.js';
+import { anyRank } from './dist-env.js';
 
 const dynamicIntervals = z.array(z.tuple([z.number().int().nonnegative(), z.number().int().positive()])).optional();
 
@@ -61,9 +62,11 @@ export abstract class BaseTrainLoop {
   protected async runIter(batchIdx: number, data: DataBatch): Promise<void> {
     const runner = this.runner;
     await runner.callHook('beforeTrainIter', batchIdx, data);
-    const outputs = runner.model.trainStep(data, runner.optimWrapper!);
+    const outputs = runner.trainModel.trainStep(data, runner.optimWrapper!);
     await runner.callHook('afterTrainIter', batchIdx, data, outputs);
     this.iterCount++;
+    // A signal may reach the ranks at different iterations: all stop after the same one.
+    if (runner.distributed) runner.stopRequested = await anyRank(runner.stopRequested);
     // A loop of resolved promises never reaches the event loop: signals, timers, progress
     // output and N-API finalizers would all wait until training ends.
     await torch.yieldToEventLoop();

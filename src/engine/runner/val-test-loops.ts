@@ -40,7 +40,9 @@ abstract class EvalLoop {
       await runner.callHook(`after${Mode}Iter`, idx, data, outputs);
       idx++;
       await torch.yieldToEventLoop();
-      if (runner.stopRequested) break;
+      // Distributed: every rank evaluates its whole shard (ranks may hold different batch counts, and
+      // the results are gathered), so a stop request waits for the train loop.
+      if (runner.stopRequested && !runner.distributed) break;
     }
     const size = this.dataloader.dataset?.length ?? idx;
     const metrics = this.evaluator.evaluate(size);
