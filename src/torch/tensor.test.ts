@@ -141,3 +141,13 @@ test('bad inputs raise clear JS errors', () => {
   assert.throws(() => T.callOp('no_such_op'), /unknown operator aten::no_such_op/);
   assert.throws(() => T.ones([1]).item.call(T.ones([2])), /2 elements cannot be converted/);
 });
+
+test('isContiguous follows PyTorch: transposes and narrowed views are not, size-1 dims are ignored', () => {
+  const a = T.randn([2, 3, 4]);
+  assert.equal(a.isContiguous(), true);
+  assert.equal(a.transpose(0, 1).isContiguous(), false);
+  assert.equal(a.narrow(2, 0, 2).isContiguous(), false);
+  assert.equal(T.randn([3, 1]).transpose(0, 1).isContiguous(), true);
+  assert.equal(a.permute(2, 0, 1).contiguous().isContiguous(), true);
+  assert.equal(T.zeros([0, 3]).isContiguous(), true);
+});

@@ -106,8 +106,18 @@ export class Tensor implements Disposable {
   get isDisposed(): boolean {
     return native.isDisposed(this.#handle);
   }
+  /** PyTorch's row-major contiguity (size-1 dims may have any stride); is_contiguous is not a dispatcher op. */
   isContiguous(): boolean {
-    return callOp('is_contiguous', this) as boolean;
+    const shape = this.shape;
+    const strides = native.strides(this.#handle);
+    if (shape.some((d) => d === 0)) return true;
+    let expected = 1;
+    for (let i = shape.length - 1; i >= 0; i--) {
+      if (shape[i] === 1) continue;
+      if (strides[i] !== expected) return false;
+      expected *= shape[i]!;
+    }
+    return true;
   }
   /** Drops this handle's reference; the memory is freed when no other tensor shares it. */
   dispose(): void {
