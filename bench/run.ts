@@ -5,6 +5,7 @@ import { benchFcnStep, type StepComparison } from './fcn-step.js';
 import { benchEngineOverhead, formatEngineOverhead } from './engine-overhead.js';
 import { benchAmpStep } from './amp-step.js';
 import { benchFcnR18Step } from './fcn-r18-step.js';
+import { benchSegformerStep } from './segformer-step.js';
 import { benchDataPipeline } from './data-pipeline.js';
 import { benchPeakRss, formatPeakRss } from './peak-rss.js';
 import { benchDdp, formatDdp } from './ddp.js';
@@ -19,6 +20,7 @@ const mib = (kib: number): string => `${(kib / 1024).toFixed(0)} MiB`;
 const BENCHES: Record<string, () => Promise<void>> = {
   'fcn-step': async () => void rows.push(stepRow(await benchFcnStep())),
   'fcn-r18-step': async () => void rows.push(stepRow(await benchFcnR18Step())),
+  'segformer-step': async () => void rows.push(stepRow(await benchSegformerStep())),
   'data-pipeline': async () => {
     const r = await benchDataPipeline();
     rows.push({ name: `${r.name} (images/s, higher is better)`, segkit: `${r.segkitImagesPerS.toFixed(1)} img/s`, pytorch: `${r.pythonImagesPerS.toFixed(1)} img/s`, ratio: r.ratio });

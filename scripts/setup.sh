@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # fonts-dejavu-core: text in the PNG charts and overlays (librsvg inside sharp needs a font).
-packages=(libtorch-dev libgloo-dev cmake g++ make python3-torch python3-opencv python3-pil libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev fonts-dejavu-core)
+packages=(libtorch-dev libgloo-dev cmake g++ make libopenblas0-openmp python3-torch python3-opencv python3-pil libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev fonts-dejavu-core)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,5 +1,6 @@
 // SegFormer's MiT blocks as MMSeg names them: MixFFN (1x1 conv, 3x3 depthwise "positional" conv,
 // 1x1 conv), EfficientMultiheadAttention (keys/values spatially reduced by sr_ratio) and their layer.
+import * as torch from '../../../torch/index.js';
 import { nn, type Tensor } from '../../../torch/index.js';
 import { buildActivationLayer, buildNormLayer, nchwToNlc, nlcToNchw } from '../utils/index.js';
 import { BaseModule } from '../init/index.js';
@@ -37,9 +38,12 @@ export class MixFFN extends BaseModule {
     this.dropoutLayer = this.registerModule('dropout_layer', buildDropout(opts.dropoutLayer ?? null));
   }
 
+  /** In a tidy scope: intermediates autograd does not save are freed now, as Python's refcounting would, not at the end of the step. */
   forward(x: Tensor, hwShape: [number, number], identity: Tensor | null = null): Tensor {
-    const out = nchwToNlc(this.layers.forward(nlcToNchw(x, hwShape)));
-    return (identity ?? x).add(this.dropoutLayer.forward(out));
+    return torch.tidy(() => {
+      const out = nchwToNlc(this.layers.forward(nlcToNchw(x, hwShape)));
+      return (identity ?? x).add(this.dropoutLayer.forward(out));
+    });
   }
 }
 
@@ -79,9 +83,11 @@ export class EfficientMultiheadAttention extends MultiheadAttention {
 
   /** Self-attention of x (B, N, C) over the (possibly reduced) map of shape hwShape. */
   forwardTokens(x: Tensor, hwShape: [number, number], identity: Tensor | null = null): Tensor {
-    let kv = x;
-    if (this.sr && this.norm) kv = this.norm.forward(nchwToNlc(this.sr.forward(nlcToNchw(x, hwShape))));
-    return super.forward(x, { key: kv, value: kv, identity: identity ?? x });
+    return torch.tidy(() => {
+      let kv = x;
+      if (this.sr && this.norm) kv = this.norm.forward(nchwToNlc(this.sr.forward(nlcToNchw(x, hwShape))));
+      return super.forward(x, { key: kv, value: kv, identity: identity ?? x });
+    });
   }
 }
 
@@ -131,7 +137,9 @@ export class MiTTransformerEncoderLayer extends BaseModule {
   }
 
   forward(x: Tensor, hwShape: [number, number]): Tensor {
-    x = this.attn.forwardTokens(this.norm1.forward(x), hwShape, x);
-    return this.ffn.forward(this.norm2.forward(x), hwShape, x);
+    return torch.tidy(() => {
+      const y = this.attn.forwardTokens(this.norm1.forward(x), hwShape, x);
+      return this.ffn.forward(this.norm2.forward(y), hwShape, y);
+    });
   }
 }

@@ -139,3 +139,22 @@ test('MiT default init: conv weights N(0, 2 / fan_out) with fan_out = k*k*out/gr
   assert.throws(() => new MixVisionTransformer({ out_indices: [4] }), /out_indices\.0: stage 4 is outside 0\.\.3/);
   mit.dispose();
 });
+
+test('MiT training forward leaves only its outputs alive (intermediates freed per layer, as Python frees them), and gradients still flow', () => {
+  torch.manualSeed(24);
+  const mit = new MixVisionTransformer({
+    embed_dims: 8, num_stages: 2, num_layers: [2, 1], num_heads: [1, 2], patch_sizes: [7, 3], strides: [4, 2], sr_ratios: [2, 1], out_indices: [0, 1], drop_path_rate: 0.1,
+  });
+  mit.train();
+  const x = torch.keep(torch.randn([2, 3, 32, 32]));
+  torch.tidy(() => {
+    const before = torch.native.liveHandles();
+    const outs = mit.forward(x);
+    // Without the per-layer scopes every reshape, token copy and residual sum stayed alive until the step's scope ended.
+    assert.equal(torch.native.liveHandles() - before, outs.length);
+    outs.map((o) => o.sum()).reduce((a, b) => a.add(b)).backward();
+    for (const [name, p] of mit.namedParameters()) assert.ok(p.grad !== null && p.grad.abs().sum().item() > 0, `${name} has a gradient`);
+  });
+  x.dispose();
+  mit.dispose();
+});

@@ -107,10 +107,14 @@ export class MixVisionTransformer extends BaseModule {
     const outs: Tensor[] = [];
     for (let i = 0; i < this.layers.length; i++) {
       const stage = this.layers.at(i);
-      const [tokens, hw] = (stage.at(0) as PatchEmbed).forward(x) as [Tensor, [number, number]];
-      let t = tokens;
-      for (const block of (stage.at(1) as ModuleList<MiTTransformerEncoderLayer>).toArray()) t = block.forward(t, hw);
-      x = nlcToNchw(stage.at(2).forward(t), hw);
+      const input = x;
+      // One scope per stage frees each layer's dead intermediates (token copies, reshapes) before the next stage runs.
+      x = torch.tidy(() => {
+        const [tokens, hw] = (stage.at(0) as PatchEmbed).forward(input) as [Tensor, [number, number]];
+        let t = tokens;
+        for (const block of (stage.at(1) as ModuleList<MiTTransformerEncoderLayer>).toArray()) t = block.forward(t, hw);
+        return nlcToNchw(stage.at(2).forward(t), hw);
+      });
       if (this.outIndices.includes(i)) outs.push(x);
     }
     return outs;

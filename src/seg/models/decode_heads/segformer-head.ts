@@ -39,8 +39,9 @@ export class SegformerHead extends BaseDecodeHead {
     return torch.tidy(() => {
       const selected = this.transformInputs(inputs) as Tensor[];
       const size = selected[0]!.shape.slice(2);
-      const outs = selected.map((x, i) => resize(this.convs.at(i).forward(x), { size, mode: this.interpolateMode, alignCorners: this.alignCorners }));
-      return this.clsSeg(this.fusion_conv.forward(torch.cat(outs, 1)));
+      // The resized maps are dead once concatenated (autograd keeps what it needs): free them before the fusion conv.
+      const fused = torch.tidy(() => torch.cat(selected.map((x, i) => resize(this.convs.at(i).forward(x), { size, mode: this.interpolateMode, alignCorners: this.alignCorners })), 1));
+      return this.clsSeg(this.fusion_conv.forward(fused));
     });
   }
 }
