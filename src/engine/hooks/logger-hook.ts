@@ -143,7 +143,7 @@ export class LoggerHook extends Hook {
   override afterTestEpoch(runner: Runner, _metrics: Metrics): void {
     const { tag, logStr } = runner.logProcessor.getLogAfterEpoch(runner, runner.dataloaderLength('test'), 'test', true);
     runner.logger.info(logStr);
-    if (runner.rank !== 0) return;
+    if ((runner.rank ?? 0) !== 0) return;
     mkdirSync(runner.logDir, { recursive: true });
     writeFileSync(join(runner.logDir, this.jsonLogPath(runner)), pythonJsonDumps(jsonFriendly(tag), 'test metrics'));
   }
@@ -151,7 +151,7 @@ export class LoggerHook extends Hook {
   /** Closes the visualizer, then copies the log files to out_dir (removing them when keep_local is false). */
   override async afterRun(runner: Runner): Promise<void> {
     await runner.visualizer.close();
-    if (this.outDir === null || runner.rank !== 0) return;
+    if (this.outDir === null || (runner.rank ?? 0) !== 0) return;
     const files = scanDir(runner.logDir, this.outSuffix);
     for (const file of files) {
       const local = join(runner.logDir, file);

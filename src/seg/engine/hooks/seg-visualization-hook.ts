@@ -76,7 +76,7 @@ export class SegVisualizationHook extends Hook {
 
   async #afterIter(runner: Runner, batchIdx: number, _dataBatch: DataBatch, outputs: unknown[], mode: 'train' | 'val' | 'test'): Promise<void> {
     // Only rank 0 draws, as MMEngine's master_only add_datasample.
-    if (!this.draw || mode === 'train' || runner.rank !== 0) return;
+    if (!this.draw || mode === 'train' || (runner.rank ?? 0) !== 0) return;
     if (!this.everyNInnerIters(batchIdx, this.interval)) return;
     this.#syncDatasetMeta(mode === 'val' ? runner.valDataloader : runner.testDataloader);
     for (const [i, output] of (outputs as OutputSample[]).entries()) {
