@@ -1,7 +1,7 @@
 // Evaluates a parsed Python config the way MMEngine's exec of a classic config would: statements
 // in order, `_base_` bound to the merged bases, dict()/list()/tuple() the only calls.
 import { binaryOp, unaryOp } from './arithmetic.js';
-import type { Expr, Item, Slice, Stmt } from './parser.js';
+import type { Expr, Item, Slice, Stmt } from './syntax.js';
 import {
   fromConfigValue, PyBaseRef, PyBuiltin, PyDict, PyFloat, PyImported, PyList, PyTuple, toConfigValue, typeName,
   type PyKey, type PyValue,
