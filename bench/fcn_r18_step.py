@@ -1,6 +1,6 @@
 # The PyTorch side of bench/fcn-r18-step.ts: MMSeg's fcn_r18-d8 (ResNetV1c-18, dilations 1,1,2,4,
 # strides 1,2,1,1, contract_dilation; FCNHead + auxiliary FCNHead) written by hand in plain PyTorch,
-# one SGD training step timed per iteration; prints JSON {"ms": [...]}.
+# one SGD training step (with MMSeg's acc_seg, bench/mmseg_loss.py) timed per iteration; prints JSON {"ms": [...]}.
 import json
 import sys
 import time
@@ -8,6 +8,8 @@ import time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from mmseg_loss import decode_loss
 
 threads, warmup, steps, batch, size, num_classes = (int(a) for a in sys.argv[1:7])
 torch.set_num_threads(threads)
@@ -82,11 +84,9 @@ class FCNR18(nn.Module):
 
     def forward(self, x, y):
         feats = self.backbone(x)
-        losses = []
-        for head, inp, w in ((self.decode_head, feats[3], 1.0), (self.auxiliary_head, feats[2], 0.4)):
-            logits = F.interpolate(head(inp), size=y.shape[1:], mode='bilinear', align_corners=False)
-            losses.append(w * F.cross_entropy(logits, y, ignore_index=255))
-        return losses[0] + losses[1]
+        loss, _ = decode_loss(self.decode_head(feats[3]), y, 1.0)
+        aux_loss, _ = decode_loss(self.auxiliary_head(feats[2]), y, 0.4)
+        return loss + aux_loss
 
 
 model = FCNR18()

@@ -13,6 +13,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from mmseg_loss import decode_loss
+
 threads, warmup, steps, batch, size, num_classes = (int(a) for a in sys.argv[1:7])
 profile = len(sys.argv) > 7 and sys.argv[7] == 'profile'
 torch.set_num_threads(threads)
@@ -147,8 +149,7 @@ class Segformer(nn.Module):
         self.decode_head = SegformerHead([32, 64, 160, 256], 256)
 
     def forward(self, x, y):
-        logits = F.interpolate(self.decode_head(self.backbone(x)), size=y.shape[1:], mode='bilinear', align_corners=False)
-        return F.cross_entropy(logits, y, ignore_index=255)
+        return decode_loss(self.decode_head(self.backbone(x)), y)[0]
 
 
 model = Segformer()

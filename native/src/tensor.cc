@@ -9,6 +9,7 @@ namespace segkit {
 static const napi_type_tag kTensorTag = {0x5e6b17c0a1f24e11ULL, 0x9d3a7c55e0b2f401ULL};
 static const napi_type_tag kGeneratorTag = {0x5e6b17c0a1f24e11ULL, 0x9d3a7c55e0b2f402ULL};
 static std::atomic<int64_t> liveHandles{0};
+static std::atomic<int64_t> reportedTotal{0};  // bytes currently reported to V8
 
 static int64_t bytesOf(const at::Tensor& t) {
   return t.defined() ? static_cast<int64_t>(t.numel()) * static_cast<int64_t>(t.element_size()) : 0;
@@ -17,21 +18,26 @@ static int64_t bytesOf(const at::Tensor& t) {
 void disposeTensor(Napi::Env env, TensorHolder* holder) {
   if (!holder->tensor.defined()) return;
   holder->tensor.reset();
-  if (holder->reportedBytes) Napi::MemoryManagement::AdjustExternalMemory(env, -holder->reportedBytes);
+  if (holder->reportedBytes) {
+    Napi::MemoryManagement::AdjustExternalMemory(env, -holder->reportedBytes);
+    reportedTotal -= holder->reportedBytes;
+  }
   holder->reportedBytes = 0;
   liveHandles--;
 }
 
+// A new handle reports no memory to V8: most tensors live inside a tidy scope and are disposed
+// deterministically, and reporting them made V8 run a full mark-compact in every training step
+// (external memory crossing its limit mid-forward). The JS side calls reportExternal for the
+// handles whose release falls to the garbage collector (created outside scopes, kept, escaping).
 Napi::Value wrapTensor(Napi::Env env, at::Tensor tensor) {
   if (!tensor.defined()) return env.Null();
   auto* holder = new TensorHolder{std::move(tensor), 0};
-  holder->reportedBytes = bytesOf(holder->tensor);
   auto ext = Napi::External<TensorHolder>::New(env, holder, [](Napi::Env env, TensorHolder* h) {
     disposeTensor(env, h);
     delete h;
   });
   napi_type_tag_object(env, ext, &kTensorTag);
-  if (holder->reportedBytes) Napi::MemoryManagement::AdjustExternalMemory(env, holder->reportedBytes);
   liveHandles++;
   return ext;
 }
@@ -189,6 +195,18 @@ static Napi::Value Dispose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+static Napi::Value ReportExternal(const Napi::CallbackInfo& info) {
+  auto* holder = holderOf(info[0], "reportExternal");
+  if (holder->tensor.defined() && holder->reportedBytes == 0) {
+    holder->reportedBytes = bytesOf(holder->tensor);
+    if (holder->reportedBytes) {
+      Napi::MemoryManagement::AdjustExternalMemory(info.Env(), holder->reportedBytes);
+      reportedTotal += holder->reportedBytes;
+    }
+  }
+  return info.Env().Undefined();
+}
+
 static Napi::Value IsDisposed(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), !holderOf(info[0], "isDisposed")->tensor.defined());
 }
@@ -211,6 +229,10 @@ static Napi::Value DataPtr(const Napi::CallbackInfo& info) {
 
 static Napi::Value LiveHandles(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(liveHandles.load()));
+}
+
+static Napi::Value ReportedBytes(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(reportedTotal.load()));
 }
 
 static Napi::Value NewGenerator(const Napi::CallbackInfo& info) {
@@ -250,11 +272,13 @@ void initTensor(Napi::Env env, Napi::Object exports) {
   exports.Set("device", Napi::Function::New(env, Device));
   exports.Set("numel", Napi::Function::New(env, Numel));
   exports.Set("dispose", Napi::Function::New(env, Dispose));
+  exports.Set("reportExternal", Napi::Function::New(env, ReportExternal));
   exports.Set("isDisposed", Napi::Function::New(env, IsDisposed));
   exports.Set("isTensor", Napi::Function::New(env, IsTensor));
   exports.Set("sameTensor", Napi::Function::New(env, SameTensor));
   exports.Set("dataPtr", Napi::Function::New(env, DataPtr));
   exports.Set("liveHandles", Napi::Function::New(env, LiveHandles));
+  exports.Set("reportedBytes", Napi::Function::New(env, ReportedBytes));
   exports.Set("newGenerator", Napi::Function::New(env, NewGenerator));
   exports.Set("generatorSeed", Napi::Function::New(env, GeneratorSeed));
 }

@@ -75,3 +75,22 @@ test('runSteps yields to the event loop each step and leaks no tensor', async ()
   assert.equal(live(), before);
   assert.ok(losses[49]! < losses[0]!);
 });
+
+test('only tensors left to the garbage collector report their bytes to V8', () => {
+  const reported = (): number => T.native.reportedBytes();
+  const before = reported();
+  const MB = 1 << 20;
+  let k: T.Tensor | undefined;
+  const escaped = T.tidy(() => {
+    T.zeros([MB / 4]); // float32, 1 MiB, disposed by the scope
+    assert.equal(reported() - before, 0, 'a tensor inside a scope is not reported');
+    k = T.keep(T.zeros([MB / 4]));
+    assert.equal(reported() - before, MB, 'keep() reports it');
+    return T.tidy(() => T.zeros([MB / 2]));
+  });
+  assert.equal(reported() - before, 3 * MB, 'a tensor returned from the outermost scope is reported');
+  const outside = T.zeros([MB / 4]);
+  assert.equal(reported() - before, 4 * MB, 'a tensor made outside any scope is reported');
+  for (const t of [k!, escaped, outside]) t.dispose();
+  assert.equal(reported() - before, 0, 'dispose() takes the bytes back');
+});

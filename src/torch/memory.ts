@@ -5,6 +5,12 @@
 export interface Disposable {
   dispose(): void;
   readonly isDisposed: boolean;
+  /**
+   * Called once the disposable's release is up to the garbage collector (made outside any scope,
+   * kept, or returned from the outermost one). Tensors then report their bytes to V8; ones that
+   * live and die inside scopes never do, so they add no GC pressure.
+   */
+  leftToGc?(): void;
 }
 
 interface Scope {
@@ -19,12 +25,16 @@ const kept = new WeakSet<Disposable>();
 export function track<T extends Disposable>(t: T): T {
   const scope = scopes[scopes.length - 1];
   if (scope) scope.tracked.push(t);
+  else t.leftToGc?.();
   return t;
 }
 
 /** Exempts a tensor from disposal by the enclosing scopes (e.g. parameters, optimizer state). */
 export function keep<T extends Disposable>(t: T): T {
-  kept.add(t);
+  if (!kept.has(t)) {
+    kept.add(t);
+    if (!t.isDisposed) t.leftToGc?.();
+  }
   return t;
 }
 
@@ -62,6 +72,7 @@ function endScope(scope: Scope, result: unknown): void {
   for (const t of scope.tracked) {
     if (survivors.has(t)) {
       if (parent) parent.tracked.push(t);
+      else if (!t.isDisposed) t.leftToGc?.();
     } else if (!kept.has(t)) {
       t.dispose();
     }

@@ -19,11 +19,15 @@ export interface NativeAddon {
   device(t: TensorHandle): string;
   numel(t: TensorHandle): number;
   dispose(t: TensorHandle): void;
+  /** Tells V8 the tensor's bytes (once), for handles whose release is left to the garbage collector. */
+  reportExternal(t: TensorHandle): void;
   isDisposed(t: TensorHandle): boolean;
   isTensor(v: unknown): boolean;
   sameTensor(a: TensorHandle, b: TensorHandle): boolean;
   dataPtr(t: TensorHandle): number;
   liveHandles(): number;
+  /** Bytes of live tensors currently reported to V8 (the ones left to the garbage collector). */
+  reportedBytes(): number;
   newGenerator(seed: number, device?: string): GeneratorHandle;
   generatorSeed(g: GeneratorHandle, seed: number): void;
 

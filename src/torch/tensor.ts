@@ -123,6 +123,10 @@ export class Tensor implements Disposable {
   dispose(): void {
     native.dispose(this.#handle);
   }
+  /** Its release is now up to the garbage collector: let V8 weigh its bytes (memory.ts calls this). */
+  leftToGc(): void {
+    native.reportExternal(this.#handle);
+  }
   /** Used by in-place ops that change metadata. */
   protected invalidate(): void {
     this.#shape = undefined;

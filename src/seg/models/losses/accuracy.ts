@@ -33,8 +33,9 @@ export function accuracy(pred: Tensor, target: Tensor, topk: number | number[] =
     const ignore = opts.ignoreIndex ?? null;
     let total = target.numel;
     if (ignore !== null) {
+      // Masking instead of MMSeg's boolean indexing counts the same pixels without gathering them.
       const valid = target.ne(ignore);
-      correct = correct.index([null, valid]);
+      correct = correct.logicalAnd(valid.unsqueeze(0));
       total = valid.sum().item();
     }
     return ks.map((k) => correct.slice(0, 0, k).reshape(-1).float().sum(0, { keepdim: true }).add(FLOAT32_EPS).mul(100 / (total + FLOAT32_EPS)));
