@@ -1,17 +1,20 @@
 // Training step of MMSeg's fcn_r18-d8 (ResNetV1c-18 d8, FCNHead + auxiliary FCNHead, 19 classes,
 // batch 4x3x128x128, SGD momentum 0.9 wd 5e-4) built from segkit's config against the same network
 // written by hand in plain PyTorch (bench/fcn_r18_step.py), same thread count, alternating rounds.
+// SEGKIT_BENCH_DEVICE=cuda runs both on the GPU (with SEGKIT_PYTHON naming a CUDA PyTorch).
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../src/torch/index.js';
 import { loadConfig, MODELS, buildOptimWrapper, type BaseModel } from '../src/engine/index.js';
 import '../src/seg/index.js';
+import { PYTHON } from '../src/torch/testing/pytorch.js';
 import { segBatch, timeTrainSteps } from './seg-step.js';
 import { median, type StepComparison } from './fcn-step.js';
 
 const CONFIG = fileURLToPath(new URL('../../configs/fcn/fcn_r18-d8_80k_camvid-160x160.ts', import.meta.url));
 const PY_SCRIPT = fileURLToPath(new URL('../../bench/fcn_r18_step.py', import.meta.url));
 const NUM_CLASSES = 19;
+const DEVICE = process.env.SEGKIT_BENCH_DEVICE ?? 'cpu';
 
 
 async function segkitRound(steps: number, warmup: number, n: number, size: number): Promise<number[]> {
@@ -22,13 +25,14 @@ async function segkitRound(steps: number, warmup: number, n: number, size: numbe
   torch.manualSeed(0);
   const model = MODELS.build<BaseModel>(cfg.model, { keyPath: ['model'] });
   model.initWeights();
+  if (DEVICE !== 'cpu') model.to(DEVICE);
   const wrapper = buildOptimWrapper(model, { type: 'OptimWrapper', optimizer: { type: 'SGD', lr: 0.01, momentum: 0.9, weight_decay: 5e-4 } }) as unknown as Parameters<BaseModel['trainStep']>[1];
   const data = segBatch(n, size, NUM_CLASSES);
   return timeTrainSteps(model, wrapper, data, steps, warmup);
 }
 
 function pytorchRound(steps: number, warmup: number, n: number, size: number): number[] {
-  const out = execFileSync('/usr/bin/python3', [PY_SCRIPT, String(torch.getNumThreads()), String(warmup), String(steps), String(n), String(size), String(NUM_CLASSES)]);
+  const out = execFileSync(PYTHON, [PY_SCRIPT, String(torch.getNumThreads()), String(warmup), String(steps), String(n), String(size), String(NUM_CLASSES), DEVICE]);
   return (JSON.parse(out.toString()) as { ms: number[] }).ms;
 }
 
@@ -42,7 +46,7 @@ export async function benchFcnR18Step(opts: { rounds?: number; steps?: number; w
   }
   const segkitMs = median(ours);
   const pytorchMs = median(theirs);
-  return { name: `fcn_r18-d8 train step (FCN + aux head, ${NUM_CLASSES} classes), batch ${n}x3x${size}x${size}`, segkitMs, pytorchMs, ratio: segkitMs / pytorchMs };
+  return { name: `fcn_r18-d8 train step (FCN + aux head, ${NUM_CLASSES} classes), batch ${n}x3x${size}x${size}${DEVICE === 'cpu' ? '' : `, ${DEVICE}`}`, segkitMs, pytorchMs, ratio: segkitMs / pytorchMs };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -1,6 +1,6 @@
 # The PyTorch side of bench/fcn-r18-step.ts: MMSeg's fcn_r18-d8 (ResNetV1c-18, dilations 1,1,2,4,
 # strides 1,2,1,1, contract_dilation; FCNHead + auxiliary FCNHead) written by hand in plain PyTorch,
-# one SGD training step (with MMSeg's acc_seg, bench/mmseg_loss.py) timed per iteration; prints JSON {"ms": [...]}.
+# argv: threads warmup steps batch size num_classes [device]; one SGD training step (with MMSeg's acc_seg, bench/mmseg_loss.py) timed per iteration; prints JSON {"ms": [...]}.
 import json
 import sys
 import time
@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from mmseg_loss import decode_loss
 
 threads, warmup, steps, batch, size, num_classes = (int(a) for a in sys.argv[1:7])
+device = sys.argv[7] if len(sys.argv) > 7 else 'cpu'
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 
@@ -89,11 +90,11 @@ class FCNR18(nn.Module):
         return loss + aux_loss
 
 
-model = FCNR18()
+model = FCNR18().to(device)
 model.train()
 opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-x = torch.randn(batch, 3, size, size)
-y = torch.randint(0, num_classes, (batch, size, size))
+x = torch.randn(batch, 3, size, size, device=device)
+y = torch.randint(0, num_classes, (batch, size, size), device=device)
 times = []
 for i in range(warmup + steps):
     t0 = time.perf_counter()

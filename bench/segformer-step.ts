@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import * as torch from '../src/torch/index.js';
 import { loadConfig, MODELS, buildOptimWrapper, type BaseModel } from '../src/engine/index.js';
 import '../src/seg/index.js';
+import { PYTHON } from '../src/torch/testing/pytorch.js';
 import { segBatch, timeTrainSteps } from './seg-step.js';
 import { median, type StepComparison } from './fcn-step.js';
 
@@ -27,7 +28,7 @@ async function segkitRound(steps: number, warmup: number, n: number, size: numbe
 }
 
 function pytorchRound(steps: number, warmup: number, n: number, size: number): number[] {
-  const out = execFileSync('/usr/bin/python3', [PY_SCRIPT, String(torch.getNumThreads()), String(warmup), String(steps), String(n), String(size), String(NUM_CLASSES)]);
+  const out = execFileSync(PYTHON, [PY_SCRIPT, String(torch.getNumThreads()), String(warmup), String(steps), String(n), String(size), String(NUM_CLASSES)]);
   return (JSON.parse(out.toString()) as { ms: number[] }).ms;
 }
 

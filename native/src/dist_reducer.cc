@@ -108,8 +108,17 @@ static Napi::Value NewReducer(const Napi::CallbackInfo& info) {
     auto perBucketLimits = std::get<1>(assignment);
     std::reverse(buckets.begin(), buckets.end());
     std::reverse(perBucketLimits.begin(), perBucketLimits.end());
+#if TORCH_VERSION_MAJOR < 2
     holder->reducer = std::make_shared<c10d::Reducer>(params, buckets, perBucketLimits, g->group, sparse, cap,
                                                       findUnused, false, names, c10d::kDefaultFirstBucketBytes);
+#else
+    // libtorch 2.x (built against 2.11): no per-bucket limits; then skip_all_reduce_unused_params,
+    // use_python_reducer, and per-bucket caps (empty: first bucket 1 MiB, then bucket_bytes_cap).
+    (void)perBucketLimits;
+    holder->reducer = std::make_shared<c10d::Reducer>(params, buckets, g->group, sparse, cap, findUnused, false, names,
+                                                      c10d::kDefaultFirstBucketBytes, false, false,
+                                                      std::vector<int64_t>{});
+#endif
     holder->logger = std::make_shared<c10d::Logger>(holder->reducer);
     holder->reducer->set_logger(holder->logger);
     holder->reducer->register_comm_hook(std::make_unique<AverageHook>(g->group, *g));

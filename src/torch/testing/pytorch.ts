@@ -8,7 +8,8 @@ import { Tensor } from '../tensor.js';
 import { tensor } from '../creation.js';
 import { getNumThreads } from '../runtime.js';
 
-const PYTHON = process.env.SEGKIT_PYTHON ?? '/usr/bin/python3';
+/** The Python with torch that reference runs and benchmarks use (Debian's python3-torch unless SEGKIT_PYTHON names another). */
+export const PYTHON = process.env.SEGKIT_PYTHON ?? '/usr/bin/python3';
 
 const PRELUDE = `
 import json, sys, torch
