@@ -14,6 +14,9 @@ export default defineConfig({
     backbone: { base_channels: 16 },
     decode_head: { in_channels: 16, channels: 16, init_cfg },
     auxiliary_head: { in_channels: 32, channels: 16, init_cfg },
+    // 196 windows per test image: 16 per forward instead of MMSeg's one makes slide inference
+    // ~8x faster on CPU (same predictions; logits equal up to float rounding).
+    test_cfg: { crop_batch_size: 16 },
   },
   optim_wrapper: { optimizer: { _delete_: true, type: 'AdamW', lr: 0.001, weight_decay: 0.0001 } },
   param_scheduler: [

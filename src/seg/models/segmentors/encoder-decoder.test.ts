@@ -129,13 +129,30 @@ test('slide inference over overlapping windows (and a crop larger than the image
   const metas = [{ ori_shape: [13, 17], img_shape: [13, 17] }];
   const expected = torch.noGrad(() => whole.inference(x, metas));
   for (const [crop, stride] of [[[8, 8], [5, 6]], [[6, 10], [4, 3]], [[32, 32], [16, 16]]]) {
-    const slide = build({ type: 'EncoderDecoder', backbone: { type: 'PointwiseBackbone' }, decode_head: head, test_cfg: { mode: 'slide', crop_size: crop, stride } });
-    slide.loadStateDict(whole.stateDict());
-    slide.eval();
-    torch.noGrad(() => assertClose(slide.inference(x, metas), expected, { atol: 1e-5, name: `crop ${crop} stride ${stride}` }));
+    for (const crop_batch_size of [1, 4]) {
+      const slide = build({ type: 'EncoderDecoder', backbone: { type: 'PointwiseBackbone' }, decode_head: head, test_cfg: { mode: 'slide', crop_size: crop, stride, crop_batch_size } });
+      slide.loadStateDict(whole.stateDict());
+      slide.eval();
+      torch.noGrad(() => assertClose(slide.inference(x, metas), expected, { atol: 1e-5, name: `crop ${crop} stride ${stride} crop_batch_size ${crop_batch_size}` }));
+    }
   }
   assert.throws(() => build({ type: 'EncoderDecoder', backbone: { type: 'PointwiseBackbone' }, decode_head: head, test_cfg: { mode: 'slide', stride: 4 } }),
     /model\.test_cfg\.crop_size: is required with mode 'slide'/);
+});
+
+test('slide inference with crop_batch_size: windows batched per forward (groups not dividing the count) equal one window per forward', () => {
+  const one = build(fcn({ test_cfg: { mode: 'slide', crop_size: [12, 12], stride: [7, 9] } }));
+  one.eval();
+  const x = torch.randn([2, 3, 26, 30]); // 4 x 3 = 12 windows: groups of 5 leave 2
+  const metas = [0, 1].map(() => ({ ori_shape: [26, 30], img_shape: [26, 30] }));
+  const expected = torch.noGrad(() => one.inference(x, metas));
+  for (const crop_batch_size of [5, 12, 64]) {
+    const batched = build(fcn({ test_cfg: { mode: 'slide', crop_size: [12, 12], stride: [7, 9], crop_batch_size } }));
+    batched.loadStateDict(one.stateDict());
+    batched.eval();
+    torch.noGrad(() => assertClose(batched.inference(x, metas), expected, { atol: 1e-5, name: `crop_batch_size ${crop_batch_size}` }));
+  }
+  assert.throws(() => build(fcn({ test_cfg: { mode: 'slide', crop_size: 8, stride: 4, crop_batch_size: 0 } })), /model\.test_cfg\.crop_batch_size/);
 });
 
 test('postprocess: removes padding, flips back, resizes to ori_shape, argmax; binary heads use sigmoid > threshold', () => {
@@ -161,6 +178,7 @@ test('postprocess: removes padding, flips back, resizes to ori_shape, argmax; bi
 });
 
 test('trainStep lowers the loss on a learnable synthetic task; valStep predicts at the original size', () => {
+  torch.manualSeed(0); // the weights and data, independent of the tests before
   const model = build(fcn());
   model.initWeights();
   const wrapper = new OptimWrapper({ optimizer: new torch.optim.SGD(model.parameters(), { lr: 0.05, momentum: 0.9 }) });
