@@ -46,7 +46,8 @@ export function buildDataset<T = unknown>(cfg: unknown, opts: { keyPath?: KeyPat
     throw new ConfigError([...keyPath, 'type'], `${(dataset as object).constructor.name} is not a dataset (it needs length and getItem(index))`);
   }
   dataset.fullInit?.();
-  configs.set(dataset, saved);
+  // A wrapper may have declared a config of its own for workers (marking its inner datasets lazy).
+  if (!configs.has(dataset)) configs.set(dataset, saved);
   return dataset;
 }
 

@@ -2,6 +2,7 @@
 export { BaseDataset, baseDatasetSchema, type BaseDatasetOptions, type DataInfo, type DatasetSharedState } from './base-dataset.js';
 export { BatchSampler, batchSamplerSchema, type BatchSamplerOptions } from './batch-sampler.js';
 export { buildDataLoader, type BuildDataLoaderOptions } from './build-data-loader.js';
+export { ConcatDataset, concatDatasetSchema, DATASET_WRAPPERS_MODULE, RepeatDataset, repeatDatasetSchema, type ConcatDatasetOptions, type RepeatDatasetOptions, type WrapperSharedState } from './dataset-wrappers/index.js';
 export { buildDataset, datasetConfigOf, isDataset, rememberDatasetConfig, type Dataset, type DatasetConfig } from './build-dataset.js';
 export {
   defaultCollate, isNdArray, isTypedArray, pseudoCollate, registeredFunctionName, resolveFunction,

@@ -1,5 +1,6 @@
 # dataset settings: ../shared/data/drive, where images and labels share the name `NN.png`
-# (MMSeg's layout uses `_manual1.png` labels and a RepeatDataset of 40000 times, which segkit lacks)
+# (MMSeg's layout uses `_manual1.png` labels; MMSeg also wraps the train set in RepeatDataset(times=40000),
+# which segkit has, but under the InfiniteSampler it only repeats the shuffled order, so it is left out)
 dataset_type = 'DRIVEDataset'
 data_root = '../shared/data/drive'
 img_scale = (584, 565)
