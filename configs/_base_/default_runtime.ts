@@ -9,4 +9,6 @@ export default defineConfig({
   log_level: 'INFO',
   load_from: null,
   resume: false,
+  // Built only by `segkit test --tta`, wrapping `model` (tta_model.module = model).
+  tta_model: { type: 'SegTTAModel' },
 });

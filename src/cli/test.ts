@@ -17,6 +17,7 @@ export interface TestCommandOptions {
   formatOnly?: boolean;
   cfgOptions?: string[];
   launcher?: string;
+  tta?: boolean;
 }
 
 /**
@@ -52,6 +53,24 @@ function setOutputDir(cfg: Config, out: string, formatOnly: boolean): void {
   }
 }
 
+/**
+ * MMSeg's --tta: the test set is read with `tta_pipeline` and the model becomes `tta_model`
+ * wrapping `model` (tta_model.module = model). Each missing piece is named.
+ */
+export function useTestTimeAug(cfg: Config): void {
+  const ttaModel = cfg.get<unknown>('tta_model', null);
+  if (ttaModel === null) throw new ConfigError(['tta_model'], "--tta needs tta_model in the config (MMSeg's default_runtime declares tta_model = {type: 'SegTTAModel'})");
+  if (!isPlainObject(ttaModel)) throw new ConfigError(['tta_model'], `--tta: expected a model config such as {type: 'SegTTAModel'}, got ${JSON.stringify(ttaModel)}`);
+  const ttaPipeline = cfg.get<unknown>('tta_pipeline', null);
+  if (ttaPipeline === null) throw new ConfigError(['tta_pipeline'], "--tta needs tta_pipeline in the config (MMSeg's dataset configs declare it: LoadImageFromFile, then TestTimeAug over the augmentations)");
+  if (!Array.isArray(ttaPipeline)) throw new ConfigError(['tta_pipeline'], `--tta: expected a list of transform configs, got ${JSON.stringify(ttaPipeline)}`);
+  if (!isPlainObject(cfg.get('test_dataloader.dataset'))) throw new ConfigError(['test_dataloader', 'dataset'], '--tta replaces the test dataset\'s pipeline, but the config has no test_dataloader.dataset');
+  const model = cfg.get<unknown>('model', null);
+  if (!isPlainObject(model)) throw new ConfigError(['model'], `--tta wraps the model config in tta_model, got ${JSON.stringify(model)}`);
+  cfg.set('test_dataloader.dataset.pipeline', ttaPipeline, '--tta (tta_pipeline)');
+  cfg.set('model', { ...ttaModel, module: model }, '--tta (tta_model)');
+}
+
 /** Builds the Runner with load_from = checkpoint and runs the test loop; returns its metrics. */
 export async function runTest(file: string, checkpoint: string, opts: TestCommandOptions = {}): Promise<{ runner: Runner; metrics: MetricValues }> {
   const launcher = checkLauncher(opts.launcher ?? 'none', ['--launcher']);
@@ -66,6 +85,13 @@ export async function runTest(file: string, checkpoint: string, opts: TestComman
     }
   }
   cfg.set('load_from', resolve(checkpoint), 'CHECKPOINT');
+  if (opts.tta) {
+    try {
+      useTestTimeAug(cfg);
+    } catch (err) {
+      throw cfg.locate(err);
+    }
+  }
   if (opts.show || opts.showDir) triggerVisualizationHook(cfg, opts);
   if (opts.formatOnly && !opts.out) throw new ConfigError(['--format-only'], 'needs --out DIR to write the predictions to');
   if (opts.out) setOutputDir(cfg, resolve(opts.out), opts.formatOnly ?? false);
@@ -92,6 +118,7 @@ export function registerTest(program: Command): void {
     .option('--show', 'show the drawn predictions (no display here: written to files and logged)')
     .option('--show-dir <dir>', 'draw predictions over their images into <dir>/vis_data/vis_image')
     .option('--wait-time <seconds>', 'the interval of --show', parseFloat, 2)
+    .option('--tta', 'test-time augmentation: read the test set with tta_pipeline and merge the predictions with tta_model (MMSeg\'s --tta)')
     .option('--cfg-options <key=value...>', 'override a config value, e.g. test_evaluator.iou_metrics=[mIoU,mDice] (repeatable)')
     .option('--launcher <kind>', "'none' (one process) or 'pytorch' (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT set by torchrun or a scheduler)", 'none')
     .action(async (file: string, checkpoint: string, opts: TestCommandOptions) => {

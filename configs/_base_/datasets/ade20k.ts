@@ -1,5 +1,6 @@
 // MMSeg's configs/_base_/datasets/ade20k.py (data not bundled: put ADEChallengeData2016 under data/ade).
 import { defineConfig } from 'segkit/config';
+import { img_ratios, ttaPipeline } from './tta.ts';
 
 const dataset_type = 'ADE20KDataset';
 const data_root = 'data/ade/ADEChallengeData2016';
@@ -20,6 +21,8 @@ const test_pipeline = [
   { type: 'PackSegInputs' },
 ];
 
+const tta_pipeline = ttaPipeline(img_ratios);
+
 const val_loader = {
   batch_size: 1, num_workers: 4, persistent_workers: true,
   sampler: { type: 'DefaultSampler', shuffle: false },
@@ -27,7 +30,7 @@ const val_loader = {
 };
 
 export default defineConfig({
-  dataset_type, data_root, crop_size, train_pipeline, test_pipeline,
+  dataset_type, data_root, crop_size, train_pipeline, test_pipeline, img_ratios, tta_pipeline,
   train_dataloader: {
     batch_size: 4, num_workers: 4, persistent_workers: true,
     sampler: { type: 'InfiniteSampler', shuffle: true },

@@ -1,5 +1,6 @@
 // CamVid at 240x180 (../shared/data/camvid-240x180): 11 classes, label 11 = void (ignored).
 import { defineConfig } from 'segkit/config';
+import { img_ratios, ttaPipeline } from './tta.ts';
 
 const dataset_type = 'CamVidDataset';
 const data_root = '../shared/data/camvid-240x180';
@@ -19,12 +20,13 @@ const test_pipeline = [
   { type: 'LoadAnnotations' },
   { type: 'PackSegInputs' },
 ];
+const tta_pipeline = ttaPipeline(img_ratios);
 const split = (img: string, ann: string, pipeline: unknown[]) => ({
   type: dataset_type, data_root, data_prefix: { img_path: img, seg_map_path: ann }, pipeline,
 });
 
 export default defineConfig({
-  dataset_type, data_root, crop_size, train_pipeline, test_pipeline,
+  dataset_type, data_root, crop_size, train_pipeline, test_pipeline, img_ratios, tta_pipeline,
   train_dataloader: {
     batch_size: 8, num_workers: 2, persistent_workers: true,
     sampler: { type: 'InfiniteSampler', shuffle: true },

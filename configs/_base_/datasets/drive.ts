@@ -1,6 +1,7 @@
 // MMSeg's configs/_base_/datasets/drive.py for ../shared/data/drive: there images and labels
 // share the name `NN.png` (MMSeg's layout uses `_manual1.png`), in {train,test}/{images,labels}.
 import { defineConfig } from 'segkit/config';
+import { img_ratios, ttaPipeline } from './tta.ts';
 
 const dataset_type = 'DRIVEDataset';
 const data_root = '../shared/data/drive';
@@ -21,6 +22,7 @@ const test_pipeline = [
   { type: 'LoadAnnotations' },
   { type: 'PackSegInputs' },
 ];
+const tta_pipeline = ttaPipeline(img_ratios);
 const split = (name: 'train' | 'test', pipeline: unknown[]) => ({
   type: dataset_type, data_root, img_suffix: '.png', seg_map_suffix: '.png',
   data_prefix: { img_path: `${name}/images`, seg_map_path: `${name}/labels` }, pipeline,
@@ -33,7 +35,7 @@ const val_loader = {
 };
 
 export default defineConfig({
-  dataset_type, data_root, img_scale, crop_size, train_pipeline, test_pipeline,
+  dataset_type, data_root, img_scale, crop_size, train_pipeline, test_pipeline, img_ratios, tta_pipeline,
   train_dataloader: {
     batch_size: 4, num_workers: 2, persistent_workers: true,
     sampler: { type: 'InfiniteSampler', shuffle: true },

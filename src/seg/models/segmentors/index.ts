@@ -1,3 +1,4 @@
-// Segmentors (MODELS): importing registers EncoderDecoder.
+// Segmentors (MODELS): importing registers EncoderDecoder and SegTTAModel (and MMEngine's BaseTTAModel).
 export * from './base-segmentor.js';
 export * from './encoder-decoder.js';
+export * from './seg-tta-model.js';
