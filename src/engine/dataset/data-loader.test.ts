@@ -169,7 +169,7 @@ test('a loader resumed from stateDict() continues with the same batches and read
       break;
     }
   }
-  assert.deepEqual(state, { epoch: 0, position: 4, seed: 5 });
+  assert.deepEqual(state, { epoch: 0, position: 4, seed: 5, loader_batches: 2, loader_seed: first.seed });
   assert.deepEqual(first.stateDict(), state, 'the sampler was rewound to what was consumed');
 
   const reads: number[] = [];

@@ -6,8 +6,9 @@ import { BatchSampler } from './batch-sampler.js';
 import { buildDataset, datasetConfigOf, isDataset, isPlainObject, type Dataset } from './build-dataset.js';
 import { registeredFunctionName, resolveFunction, type CollateFn } from './collate.js';
 import { DefaultSampler } from './default-sampler.js';
-import { randomSeed } from './random.js';
-import { isSampler, type BatchSamplerLike, type Sampler, type SamplerState } from './sampler.js';
+import { InfiniteSampler } from './infinite-sampler.js';
+import { batchDataSeed, randomSeed, seedDataRandom } from './random.js';
+import { isSampler, stateInt, type BatchSamplerLike, type Sampler, type SamplerState } from './sampler.js';
 import { WorkerPool } from './worker-pool.js';
 import { DataLoaderError, type FunctionRef, type WorkerInit } from './worker-protocol.js';
 import { assertPostable, moduleUrl } from './worker-setup.js';
@@ -30,10 +31,20 @@ export const dataLoaderSchema = z.object({
   collate_fn: functionOrConfig<CollateFn>('collate function').default(() => ({ type: 'pseudo_collate' })),
   /** Called in each worker after seeding as fn(worker_id, extra config keys). */
   worker_init_fn: functionOrConfig<(workerId: number, options: Record<string, unknown>) => unknown>('function').optional(),
-  /** Base seed of the workers' data random streams; null: random. */
+  /** Base seed of the per-batch data random seeds (batchDataSeed); null: random. */
   seed: z.number().int().nullable().default(null),
 }).strict();
 export type DataLoaderOptions = z.input<typeof dataLoaderSchema>;
+
+/** Keys the loader adds to its sampler's state: batches handed out so far (all epochs), and its base seed. */
+export const LOADER_BATCHES_KEY = 'loader_batches';
+export const LOADER_SEED_KEY = 'loader_seed';
+
+/** Where the loader stands: its sampler's state and the number of the next batch. */
+interface Position {
+  sampler: SamplerState | undefined;
+  batches: number;
+}
 
 /** What a DataLoader needs besides its config. */
 export interface DataLoaderContext {
@@ -51,6 +62,10 @@ export interface DataLoaderContext {
  * robin and answers are yielded in order. Workers rebuild the dataset from its config (the
  * dataset must be given as a config or built with buildDataset), so a dataset instance with
  * num_workers > 0 is an error rather than a silent fallback to the main thread.
+ * Batches are numbered 0, 1, 2, ... as they are drawn from the batch sampler, over all epochs;
+ * batch k loads after its thread's data random stream is reseeded with
+ * batchDataSeed(seed, rank, k), so its augmentations are the same for any num_workers and after
+ * a resume (the number and the seed are part of stateDict()).
  */
 export class DataLoader<Batch = unknown> implements AsyncIterable<Batch> {
   readonly dataset: Dataset;
@@ -62,15 +77,16 @@ export class DataLoader<Batch = unknown> implements AsyncIterable<Batch> {
   readonly persistentWorkers: boolean;
   readonly prefetchFactor: number;
   readonly dropLast: boolean;
-  readonly seed: number;
+  #seed: number;
+  readonly #rank: number;
   readonly #collate: (samples: unknown[]) => unknown;
   readonly #workerInit: Omit<WorkerInit, 'workerId' | 'seed'> | null = null;
-  readonly #worldSize: number;
   #pool: WorkerPool | null = null;
-  #poolsStarted = 0;
   #active = false;
-  /** The sampler state after the last batch handed out by the running iteration. */
-  #delivered: SamplerState | undefined;
+  /** The number of the next batch drawn from the batch sampler (drawn ahead while prefetching). */
+  #nextBatch = 0;
+  /** The position after the last batch handed out by the running iteration. */
+  #delivered: Position | undefined;
 
   constructor(dataset: Dataset | Record<string, unknown>, options: unknown = {}, context: DataLoaderContext = {}) {
     const keyPath = context.keyPath ?? [];
@@ -84,8 +100,8 @@ export class DataLoader<Batch = unknown> implements AsyncIterable<Batch> {
     this.persistentWorkers = opts.persistent_workers;
     this.prefetchFactor = opts.prefetch_factor ?? 2;
     this.dropLast = opts.drop_last;
-    this.seed = opts.seed ?? randomSeed();
-    this.#worldSize = context.worldSize ?? 1;
+    this.#seed = opts.seed ?? randomSeed();
+    this.#rank = context.rank ?? 0;
 
     if (opts.batch_sampler) {
       if (opts.sampler || opts.batch_size !== 1 || opts.drop_last) {
@@ -142,6 +158,16 @@ export class DataLoader<Batch = unknown> implements AsyncIterable<Batch> {
     return { fn: type as F, ref: name ? { name, options } : null };
   }
 
+  /** Base seed of the per-batch data random seeds (a loaded stateDict brings its own). */
+  get seed(): number {
+    return this.#seed;
+  }
+
+  /** The number of the next batch to hand out (batches handed out so far, over all epochs). */
+  get batchesDelivered(): number {
+    return this.#active && this.#delivered ? this.#delivered.batches : this.#nextBatch;
+  }
+
   /** Batches per epoch. */
   get length(): number {
     return this.batchSampler.length;
@@ -161,17 +187,45 @@ export class DataLoader<Batch = unknown> implements AsyncIterable<Batch> {
 
   /**
    * The sampler position after the batches handed out so far (not counting batches prefetched
-   * but not yet yielded), for checkpoints; loadStateDict continues from there.
+   * but not yet yielded), plus `loader_batches` (the next batch's number) and `loader_seed`, for
+   * checkpoints; loadStateDict continues from there.
    */
   stateDict(): SamplerState {
     if (!this.resumable) throw new Error(`DataLoader: ${this.batchSampler.constructor.name} cannot save its position (no stateDict), so this loader cannot be resumed`);
-    return this.#active && this.#delivered ? { ...this.#delivered } : this.batchSampler.stateDict!();
+    const sampler = this.#active && this.#delivered?.sampler ? this.#delivered.sampler : this.batchSampler.stateDict!();
+    return { ...sampler, [LOADER_BATCHES_KEY]: this.batchesDelivered, [LOADER_SEED_KEY]: this.#seed };
   }
 
+  /**
+   * Restores a stateDict(). A state saved before batches were numbered (no `loader_batches`)
+   * restarts the count where an uninterrupted run of this loader would stand, derived from a
+   * BatchSampler's DefaultSampler (epoch x batches per epoch + batches of the position) or
+   * InfiniteSampler (batches of the position) state, else at 0; without `loader_seed` the
+   * loader keeps its own seed.
+   */
   loadStateDict(state: SamplerState): void {
     if (this.#active) throw new Error('DataLoader.loadStateDict: the loader is being iterated; load the state before the loop starts');
     if (!this.resumable) throw new Error(`DataLoader: ${this.batchSampler.constructor.name} cannot load a position (no loadStateDict)`);
-    this.batchSampler.loadStateDict!(state);
+    if (!isPlainObject(state)) throw new TypeError(`DataLoader.loadStateDict: expected the object stateDict() returned, got ${JSON.stringify(state)}`);
+    const { [LOADER_BATCHES_KEY]: batches, [LOADER_SEED_KEY]: seed, ...samplerState } = state;
+    const nextBatch = batches === undefined ? null : stateInt('DataLoader', state, LOADER_BATCHES_KEY, 0);
+    const newSeed = seed === undefined ? this.#seed : stateInt('DataLoader', state, LOADER_SEED_KEY, Number.MIN_SAFE_INTEGER);
+    this.batchSampler.loadStateDict!(samplerState);
+    this.#nextBatch = nextBatch ?? this.#batchesBefore(samplerState);
+    this.#seed = newSeed;
+  }
+
+  /** The batches an uninterrupted run would have drawn to reach a (pre-numbering) sampler state; 0 if unknown. */
+  #batchesBefore(state: SamplerState): number {
+    const bs = this.batchSampler;
+    const position = state.position;
+    if (!(bs instanceof BatchSampler) || typeof position !== 'number' || !Number.isInteger(position) || position < 0) return 0;
+    const batches = Math.ceil(position / bs.batchSize);
+    if (bs.sampler instanceof InfiniteSampler) return batches;
+    if (bs.sampler instanceof DefaultSampler && typeof state.epoch === 'number' && Number.isInteger(state.epoch) && state.epoch >= 0) {
+      return state.epoch * bs.length + Math.min(batches, bs.length);
+    }
+    return 0;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Batch> {
@@ -182,23 +236,28 @@ export class DataLoader<Batch = unknown> implements AsyncIterable<Batch> {
     if (this.#active) throw new Error('DataLoader: it is already being iterated; finish or break the other loop first (an iterator driven by hand needs return())');
     this.#active = true;
     const resumable = this.resumable;
-    const snapshot = (): SamplerState | undefined => (resumable ? this.batchSampler.stateDict!() : undefined);
-    this.#delivered = snapshot();
+    const position = (): Position => ({ sampler: resumable ? this.batchSampler.stateDict!() : undefined, batches: this.#nextBatch });
+    this.#delivered = position();
     const batches = this.batchSampler[Symbol.iterator]();
     try {
       if (this.numWorkers === 0) {
         for (let next = batches.next(); !next.done; next = batches.next()) {
-          const state = snapshot();
+          const seed = this.#batchSeed();
+          const state = position();
+          seedDataRandom(seed);
           const batch = await this.#loadHere(next.value);
           this.#delivered = state;
           yield batch as Batch;
         }
       } else {
-        yield* this.#iterateWorkers(batches, snapshot);
+        yield* this.#iterateWorkers(batches, position);
       }
     } finally {
-      // Prefetching read the sampler ahead; put it back where the consumer stopped.
-      if (resumable && this.#delivered) this.batchSampler.loadStateDict!(this.#delivered);
+      // Prefetching read the sampler ahead; put it (and the batch count) back where the consumer stopped.
+      if (resumable && this.#delivered?.sampler) {
+        this.batchSampler.loadStateDict!(this.#delivered.sampler);
+        this.#nextBatch = this.#delivered.batches;
+      }
       this.#pool?.cancelAll();
       if (!this.persistentWorkers) await this.close();
       this.#active = false;
@@ -206,10 +265,15 @@ export class DataLoader<Batch = unknown> implements AsyncIterable<Batch> {
     }
   }
 
-  async *#iterateWorkers(batches: Iterator<number[]>, snapshot: () => SamplerState | undefined): AsyncGenerator<Batch> {
+  /** The data random seed of the batch just drawn; advances the batch count. */
+  #batchSeed(): number {
+    return batchDataSeed(this.#seed, this.#rank, this.#nextBatch++);
+  }
+
+  async *#iterateWorkers(batches: Iterator<number[]>, position: () => Position): AsyncGenerator<Batch> {
     const pool = this.#startPool();
     const limit = this.numWorkers * this.prefetchFactor;
-    const inflight: { batch: Promise<unknown>; indices: number[]; state: SamplerState | undefined }[] = [];
+    const inflight: { batch: Promise<unknown>; indices: number[]; state: Position }[] = [];
     let sent = 0;
     let exhausted = false;
     const fill = (): void => {
@@ -219,9 +283,9 @@ export class DataLoader<Batch = unknown> implements AsyncIterable<Batch> {
           exhausted = true;
           return;
         }
-        const batch = pool.fetch(sent++ % this.numWorkers, next.value);
+        const batch = pool.fetch(sent++ % this.numWorkers, next.value, this.#batchSeed());
         batch.catch(() => {}); // awaited in order below; this only marks it handled meanwhile
-        inflight.push({ batch, indices: next.value, state: snapshot() });
+        inflight.push({ batch, indices: next.value, state: position() });
       }
     };
     fill();
@@ -239,9 +303,8 @@ export class DataLoader<Batch = unknown> implements AsyncIterable<Batch> {
   #startPool(): WorkerPool {
     if (this.#pool) return this.#pool;
     const init = this.#workerInit!;
-    // Each start of workers gets its own seeds, so non-persistent workers do not replay the same augmentations every epoch.
-    const base = this.seed + this.#poolsStarted++ * this.numWorkers * this.#worldSize;
-    const inits = Array.from({ length: this.numWorkers }, (_, workerId): WorkerInit => ({ ...init, workerId, seed: base }));
+    // The seed only matters until a worker's first batch (worker_init_fn): every batch brings its own.
+    const inits = Array.from({ length: this.numWorkers }, (_, workerId): WorkerInit => ({ ...init, workerId, seed: this.#seed }));
     this.#pool = new WorkerPool(inits, this.dataset.constructor.name);
     return this.#pool;
   }

@@ -11,7 +11,7 @@ import { errorInfo, type FromWorker, type ToWorker, type WorkerInit } from './wo
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
-const queue: { id: number; indices: number[] }[] = [];
+const queue: { id: number; indices: number[]; seed: number }[] = [];
 let dataset: Dataset | undefined;
 let collate: ((batch: unknown[]) => unknown) | null = null;
 let busy = false;
@@ -39,7 +39,9 @@ async function setup(): Promise<void> {
   }
 }
 
-async function handle(id: number, indices: number[]): Promise<void> {
+async function handle(id: number, indices: number[], seed: number): Promise<void> {
+  // Per-batch seeding: the batch's augmentations do not depend on which worker loads it.
+  seedDataRandom(seed);
   const samples: unknown[] = [];
   for (const index of indices) {
     try {
@@ -61,8 +63,8 @@ async function pump(): Promise<void> {
   if (!dataset || busy) return;
   busy = true;
   while (queue.length > 0) {
-    const { id, indices } = queue.shift()!;
-    await handle(id, indices);
+    const { id, indices, seed } = queue.shift()!;
+    await handle(id, indices, seed);
     // Lets a 'cancel' that arrived meanwhile drop the rest of the queue.
     await nextTurn();
   }
@@ -71,7 +73,7 @@ async function pump(): Promise<void> {
 
 const onMessage = (msg: ToWorker): void => {
   if (msg.type === 'fetch') {
-    queue.push({ id: msg.id, indices: msg.indices });
+    queue.push({ id: msg.id, indices: msg.indices, seed: msg.seed });
     void pump();
   } else {
     queue.length = 0;

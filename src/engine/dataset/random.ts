@@ -94,17 +94,38 @@ export function randomSeed(): number {
   return randomInt(0, 2 ** 31);
 }
 
+/**
+ * The seed of batch `batch` (0, 1, 2, ... over all epochs of a loader) on rank `rank` of a loader
+ * whose base seed is `base`: the data random stream is reseeded with it before that batch's
+ * samples load, so augmentations depend on the batch's place in the run only (not on the worker,
+ * num_workers or a resume). With mix(x) = splitmix64's output function of x + 0x9e3779b97f4a7c15
+ * over unsigned 64-bit integers: seed = mix(mix(mix(u64(base)) ^ u64(rank)) ^ u64(batch)) >> 11,
+ * an integer in [0, 2^53).
+ */
+export function batchDataSeed(base: number, rank: number, batch: number): number {
+  for (const [name, v] of [['base', base], ['rank', rank], ['batch', batch]] as const) {
+    if (!Number.isSafeInteger(v)) throw new RangeError(`batchDataSeed: ${name} must be a safe integer, got ${v}`);
+  }
+  const mix = (x: bigint): bigint => splitmix64({ x });
+  const h = mix(mix(mix(BigInt.asUintN(64, BigInt(base))) ^ BigInt.asUintN(64, BigInt(rank))) ^ BigInt.asUintN(64, BigInt(batch)));
+  return Number(h >> 11n);
+}
+
 let dataRng = new SeededRandom(randomSeed());
 
 /**
  * The random stream of data transforms and of BaseDataset's refetch in this thread (numpy's
- * global RNG in MMEngine). DataLoader workers seed it with `num_workers * rank + worker_id + seed`.
+ * global RNG in MMEngine). A DataLoader reseeds it before loading each batch, in the worker or
+ * main thread that loads it, with batchDataSeed(loader seed, rank, batch number): the loader seed
+ * is its `seed` option (the Runner's randomness.seed), the batch number counts the batches drawn
+ * from the loader's batch sampler over all epochs and travels in the loader's stateDict, so a
+ * resumed run and any num_workers see the same augmentations.
  */
 export function dataRandom(): SeededRandom {
   return dataRng;
 }
 
-/** Reseeds this thread's data random stream (the Runner's randomness.seed; each worker's seed). */
+/** Reseeds this thread's data random stream (the Runner's randomness.seed; a DataLoader per batch). */
 export function seedDataRandom(seed: number): void {
   dataRng = new SeededRandom(seed);
 }

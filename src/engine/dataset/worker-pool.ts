@@ -69,8 +69,11 @@ export class WorkerPool {
     return this.#slots.map((s) => s.threadId);
   }
 
-  /** Asks worker `workerId` for the batch of these dataset indices; answers come in request order per worker. */
-  fetch(workerId: number, indices: number[]): Promise<unknown> {
+  /**
+   * Asks worker `workerId` for the batch of these dataset indices, loaded after reseeding its data
+   * random stream with `seed`; answers come in request order per worker.
+   */
+  fetch(workerId: number, indices: number[], seed: number): Promise<unknown> {
     const slot = this.#slots[workerId]!;
     if (this.#closing) return Promise.reject(new Error('DataLoader: the workers were closed'));
     if (slot.failure) return Promise.reject(slot.failure);
@@ -79,7 +82,7 @@ export class WorkerPool {
       this.#requests.set(id, { indices, resolve, reject });
       slot.pending.add(id);
       this.#hold();
-      slot.worker.postMessage({ type: 'fetch', id, indices } satisfies ToWorker);
+      slot.worker.postMessage({ type: 'fetch', id, indices, seed } satisfies ToWorker);
     });
   }
 

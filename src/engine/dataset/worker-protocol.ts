@@ -13,7 +13,10 @@ export interface WorkerInit {
   workerId: number;
   numWorkers: number;
   rank: number;
-  /** Base seed; the worker seeds its data random stream with numWorkers * rank + workerId + seed. */
+  /**
+   * Base seed; the worker seeds its data random stream with numWorkers * rank + workerId + seed
+   * at start (what worker_init_fn sees); each batch then reseeds it with its own `seed`.
+   */
   seed: number;
   /** Module URLs imported before building, so DATASETS and TRANSFORMS hold what the config names. */
   modules: string[];
@@ -27,7 +30,8 @@ export interface WorkerInit {
   workerInitFn: FunctionRef | null;
 }
 
-export type ToWorker = { type: 'fetch'; id: number; indices: number[] } | { type: 'cancel' };
+/** `seed`: the data random stream's seed for this batch (batchDataSeed), set before its samples load. */
+export type ToWorker = { type: 'fetch'; id: number; indices: number[]; seed: number } | { type: 'cancel' };
 
 export interface ErrorInfo {
   name: string;

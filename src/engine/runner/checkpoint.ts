@@ -58,7 +58,8 @@ export async function saveCheckpoint(runner: Runner, outDir: string, filename: s
   }
   const loader = runner.trainDataloader;
   const rng = torch.getRngState();
-  // Data transforms in the main thread draw from dataRandom(); worker streams are reseeded per worker.
+  // Loaders reseed their transforms' stream per batch (from their seed, rank and batch number, in train_loader);
+  // the main-thread stream is saved for transforms used outside a loader.
   const rngState: Record<string, unknown> = { torch_cpu: rng, data: dataRandom().stateDict() };
   // Distributed: every rank's RNG states ride along (rank r resumes with its own); rank 0 writes.
   if (runner.distributed) rngState.per_rank = allGatherObjectSync({ torch_cpu: rng, data: rngState.data }, 'saveCheckpoint (RNG states)', 0);
