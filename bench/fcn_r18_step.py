@@ -1,15 +1,14 @@
 # The PyTorch side of bench/fcn-r18-step.ts: MMSeg's fcn_r18-d8 (ResNetV1c-18, dilations 1,1,2,4,
 # strides 1,2,1,1, contract_dilation; FCNHead + auxiliary FCNHead) written by hand in plain PyTorch,
 # argv: threads warmup steps batch size num_classes [device]; one SGD training step (with MMSeg's acc_seg, bench/mmseg_loss.py) timed per iteration; prints JSON {"ms": [...]}.
-import json
 import sys
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from mmseg_loss import decode_loss
+from step_timing import time_train_steps
 
 threads, warmup, steps, batch, size, num_classes = (int(a) for a in sys.argv[1:7])
 device = sys.argv[7] if len(sys.argv) > 7 else 'cpu'
@@ -95,14 +94,4 @@ model.train()
 opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
 x = torch.randn(batch, 3, size, size, device=device)
 y = torch.randint(0, num_classes, (batch, size, size), device=device)
-times = []
-for i in range(warmup + steps):
-    t0 = time.perf_counter()
-    opt.zero_grad(set_to_none=True)
-    loss = model(x, y)
-    loss.backward()
-    opt.step()
-    loss.item()
-    if i >= warmup:
-        times.append((time.perf_counter() - t0) * 1000)
-print(json.dumps({"ms": times, "loss": loss.item(), "params": sum(p.numel() for p in model.parameters())}))
+time_train_steps(model, opt, lambda: model(x, y), warmup, steps)

@@ -3,7 +3,7 @@
 import * as torch from '../src/torch/index.js';
 import { benchFcnStep, type StepComparison } from './fcn-step.js';
 import { benchEngineOverhead, formatEngineOverhead } from './engine-overhead.js';
-import { benchAmpStep } from './amp-step.js';
+import { benchAmpStep, formatAmpStep } from './amp-step.js';
 import { benchFcnR18Step } from './fcn-r18-step.js';
 import { benchSegformerStep } from './segformer-step.js';
 import { benchDataPipeline } from './data-pipeline.js';
@@ -40,7 +40,9 @@ const BENCHES: Record<string, () => Promise<void>> = {
   'engine-overhead': async () => void notes.push(formatEngineOverhead(await benchEngineOverhead())),
   'amp-step': async () => {
     const amp = await benchAmpStep();
-    notes.push(`${amp.name}: fp32 ${amp.fp32Ms.toFixed(1)} ms, bf16 autocast (AmpOptimWrapper) ${amp.bf16Ms.toFixed(1)} ms, speed-up ${amp.speedup.toFixed(2)}x`);
+    rows.push({ name: `${amp.name}, fp32`, segkit: `${amp.fp32Ms.toFixed(2)} ms`, pytorch: `${amp.pytorchFp32Ms.toFixed(2)} ms`, ratio: amp.fp32Ms / amp.pytorchFp32Ms });
+    rows.push({ name: `${amp.name}, bf16 autocast`, segkit: `${amp.bf16Ms.toFixed(2)} ms`, pytorch: `${amp.pytorchBf16Ms.toFixed(2)} ms`, ratio: amp.bf16Ms / amp.pytorchBf16Ms });
+    notes.push(formatAmpStep(amp));
   },
 };
 

@@ -128,6 +128,46 @@ test('huge finite grads are not mistaken for overflow', () => tidy(() => {
   assert.equal(scaler.step(opt), true);
 }));
 
+test('one inf/-inf/NaN anywhere in a large or non-contiguous grad is found, finite grads are unscaled', () => {
+  // Lengths around the vector width and its tails, where a vectorised reduction could drop an element.
+  for (const n of [1, 15, 17, 4099]) {
+    for (const pos of new Set([0, Math.floor(n / 2), n - 1])) {
+      for (const bad of [Infinity, -Infinity, NaN]) {
+        tidy(() => {
+          const p = keep(full([n], 0, { dtype: 'float32' }).requiresGrad_());
+          const opt = new FakeSGD([p]);
+          const scaler = new GradScaler({ initScale: 4 });
+          scaler.scale(tensor(1));
+          const values = Array.from({ length: n }, (_, i) => (i % 7) - 3);
+          values[pos] = bad;
+          setGrad(p, values);
+          assert.equal(scaler.step(opt), false, `n ${n}, ${bad} at ${pos}`);
+          scaler.update();
+          assert.equal(scaler.getScale(), 2);
+          scaler.dispose();
+        });
+      }
+    }
+  }
+  tidy(() => {
+    const p = keep(full([67, 64], 0, { dtype: 'float32' }).requiresGrad_());
+    const opt = new FakeSGD([p], 1);
+    const scaler = new GradScaler({ initScale: 4 });
+    scaler.scale(tensor(1));
+    const values = Array.from({ length: 64 * 67 }, (_, i) => (i % 5) * 4);
+    p.grad = tensor(values, { dtype: 'float32' }).reshape(64, 67).transpose(0, 1);
+    assert.equal(p.grad.isContiguous(), false);
+    assert.equal(scaler.step(opt), true);
+    // Unscaled by 1/4, then one SGD step with lr 1.
+    assert.deepEqual(p.sum().item(), -values.reduce((a, b) => a + b, 0) / 4);
+    p.grad = tensor(values.map((v, i) => (i === 64 * 67 - 70 ? NaN : v)), { dtype: 'float32' }).reshape(64, 67).transpose(0, 1);
+    scaler.update();
+    scaler.scale(tensor(1));
+    assert.equal(scaler.step(opt), false);
+    scaler.dispose();
+  });
+});
+
 test('growth doubles the scale after growthInterval clean steps (growthInterval 3)', () => tidy(() => {
   const p = param([1, 1]);
   const opt = new FakeSGD([p], 0.01);
