@@ -1,10 +1,11 @@
 // Peak RSS of a 500-iteration training run: `fcn_r18-d8_80k_camvid-160x160` narrowed (ResNetV1c-18 with
 // base/stem channels 16, heads 32/16) on 64x64 CamVid crops, batch 4, num_workers 0, built by
 // buildRunner in a fresh child process, against the same network, data pipeline and steps in plain
-// PyTorch (bench/peak_rss.py). Each side reports its peak (getrusage maxRSS) after 50 iterations
-// and at the end, so growth over the run shows.
+// PyTorch (bench/peak_rss.py). Each side reports its peak (VmHWM) after 50 iterations and at the
+// end, so growth over the run shows. Not getrusage's maxRSS: Linux carries it across fork + exec, so
+// a child spawned by a large parent (npm run bench after the step benchmarks) reports the parent's size.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +31,7 @@ export interface PeakRssOptions {
 const DEFAULTS: Required<PeakRssOptions> = { iters: 500, probe: 50, batchSize: 4, cropSize: 64 };
 const NET = { stem_channels: 16, base_channels: 16, head_channels: 32, aux_channels: 16 };
 
-/** KiB: the peak so far (maxRSS) and the current resident set. */
+/** KiB: the peak so far (VmHWM) and the current resident set. */
 export interface RssPoint { max_rss_kib: number; rss_kib: number }
 export interface RssRun { probe: RssPoint; end: RssPoint; seconds: number; iters: number }
 export interface PeakRssResult {
@@ -42,7 +43,12 @@ export interface PeakRssResult {
   ratio: number;
 }
 
-const rssNow = (): RssPoint => ({ max_rss_kib: process.resourceUsage().maxRSS, rss_kib: Math.round(process.memoryUsage.rss() / 1024) });
+const statusKib = (key: string): number => {
+  const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith(`${key}:`));
+  if (!line) throw new Error(`peak-rss: /proc/self/status has no ${key}`);
+  return Number(line.split(/\s+/)[1]);
+};
+const rssNow = (): RssPoint => ({ max_rss_kib: statusKib('VmHWM'), rss_kib: statusKib('VmRSS') });
 
 class RssProbe extends Hook {
   static override priority = 'LOWEST';

@@ -1,9 +1,8 @@
 # The PyTorch side of bench/peak-rss.ts: the same narrow fcn_r18-d8 (ResNetV1c-18 d8 with base/stem
 # channels scaled down, FCNHead + auxiliary FCNHead) trained on CamVid crops through the same
 # pipeline (bench/data_pipeline.py, num_workers 0), SGD + PolyLR, in plain PyTorch. Prints JSON with
-# ru_maxrss and VmRSS (KiB) after `probe` iterations and at the end.
+# VmHWM (the peak) and VmRSS (KiB) after `probe` iterations and at the end.
 import json
-import resource
 import sys
 import time
 
@@ -128,10 +127,10 @@ def main():
             loss.item()
             it += 1
             if it == probe:
-                out['probe'] = {'max_rss_kib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, 'rss_kib': status_kib('VmRSS')}
+                out['probe'] = {'max_rss_kib': status_kib('VmHWM'), 'rss_kib': status_kib('VmRSS')}
             if it >= iters:
                 break
-    out['end'] = {'max_rss_kib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, 'rss_kib': status_kib('VmRSS')}
+    out['end'] = {'max_rss_kib': status_kib('VmHWM'), 'rss_kib': status_kib('VmRSS')}
     out['seconds'] = time.perf_counter() - t0
     out['iters'] = it
     out['loss'] = loss.item()
