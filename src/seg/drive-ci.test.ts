@@ -13,7 +13,7 @@ import { bestThresholdDice, driveBaselineInputs } from './evaluation/fov-dice.js
 
 const CONFIG = fileURLToPath(new URL('../../../configs/unet/unet-s5-d16_fcn_4xb4-cpu-5k_drive-64x64.ts', import.meta.url));
 const DRIVE = fileURLToPath(new URL('../../../../shared/data/drive', import.meta.url));
-const ITERS = Number(process.env.DRIVE_CI_ITERS ?? 800);
+const ITERS = Number(process.env.DRIVE_CI_ITERS ?? 1200);
 /** Top-hat disk radius of the baseline: wider than DRIVE's widest vessels (~12 px). */
 const TOPHAT_RADIUS = 6;
 
