@@ -1,172 +1,112 @@
 // Parses the tokens of a Python config into statements of the subset MMEngine's classic configs
 // use; any other construct is an error that names it and its file:line:column.
 import type { PySource } from './source.js';
-import { tokenize, type Token } from './tokenizer.js';
+import type { Token } from './tokenizer.js';
+import { TokenCursor } from './token-cursor.js';
 import { EXPRESSION_KEYWORDS, EXPRESSION_OPS, RESERVED, STATEMENT_KEYWORDS, type DictEntry, type Expr, type Item, type Keyword, type Slice, type Stmt } from './syntax.js';
 
-export class Parser {
-  readonly #tokens: Token[];
-  #i = 0;
-
-  constructor(readonly src: PySource) {
-    this.#tokens = tokenize(src);
-  }
-
-  get #tok(): Token {
-    return this.#tokens[this.#i]!;
-  }
-
-  #peek(n = 1): Token {
-    return this.#tokens[Math.min(this.#i + n, this.#tokens.length - 1)]!;
-  }
-
-  #isOp(value: string, tok: Token = this.#tok): boolean {
-    return tok.kind === 'op' && tok.value === value;
-  }
-
-  #isName(value: string, tok: Token = this.#tok): boolean {
-    return tok.kind === 'name' && tok.value === value;
-  }
-
-  #describe(tok: Token): string {
-    switch (tok.kind) {
-      case 'newline': return 'the end of the line';
-      case 'indent': return 'an indented line';
-      case 'eof': return 'the end of the file';
-      case 'string': return 'a string';
-      case 'number': return 'a number';
-      case 'baseref': return `{{_base_.${tok.value}}}`;
-      default: return `'${tok.value}'`;
-    }
-  }
-
-  #fail(at: { pos: number }, detail: string): never {
-    throw this.src.error(at.pos, detail);
-  }
-
-  #unsupported(at: { pos: number }, what: string): never {
-    this.#fail(at, `${what} is not supported in a config read without Python (only assignments of dict/list/tuple/number/string values)`);
-  }
-
-  #expectOp(value: string, context: string): Token {
-    const tok = this.#tok;
-    if (!this.#isOp(value, tok)) {
-      if (tok.kind === 'op' && tok.value in EXPRESSION_OPS) this.#unsupported(tok, EXPRESSION_OPS[tok.value]!);
-      if (tok.kind === 'name' && tok.value in EXPRESSION_KEYWORDS) this.#unsupported(tok, EXPRESSION_KEYWORDS[tok.value]!);
-      this.#fail(tok, `expected '${value}' ${context}, got ${this.#describe(tok)}`);
-    }
-    this.#i++;
-    return tok;
-  }
-
-  #expectName(context: string): Token & { kind: 'name' } {
-    const tok = this.#tok;
-    if (tok.kind !== 'name') this.#fail(tok, `expected a name ${context}, got ${this.#describe(tok)}`);
-    this.#i++;
-    return tok;
-  }
-
+export class Parser extends TokenCursor {
   /** The whole module as a list of statements. */
   parseModule(): Stmt[] {
     const out: Stmt[] = [];
-    while (this.#tok.kind !== 'eof') {
-      if (this.#tok.kind === 'newline' || this.#isOp(';')) {
-        this.#i++;
+    while (this.tok.kind !== 'eof') {
+      if (this.tok.kind === 'newline' || this.isOp(';')) {
+        this.i++;
         continue;
       }
-      if (this.#tok.kind === 'indent') this.#fail(this.#tok, 'unexpected indentation: a config has only top-level statements');
+      if (this.tok.kind === 'indent') this.fail(this.tok, 'unexpected indentation: a config has only top-level statements');
       out.push(this.#statement());
-      if (this.#isOp(';')) continue;
-      const end = this.#peek(0);
+      if (this.isOp(';')) continue;
+      const end = this.peek(0);
       if (end.kind !== 'newline' && end.kind !== 'eof') {
-        if (end.kind === 'op' && end.value in EXPRESSION_OPS) this.#unsupported(end, EXPRESSION_OPS[end.value]!);
-        if (end.kind === 'name' && end.value in EXPRESSION_KEYWORDS) this.#unsupported(end, EXPRESSION_KEYWORDS[end.value]!);
-        this.#fail(end, `expected the end of the statement, got ${this.#describe(end)}`);
+        if (end.kind === 'op' && end.value in EXPRESSION_OPS) this.unsupported(end, EXPRESSION_OPS[end.value]!);
+        if (end.kind === 'name' && end.value in EXPRESSION_KEYWORDS) this.unsupported(end, EXPRESSION_KEYWORDS[end.value]!);
+        this.fail(end, `expected the end of the statement, got ${this.describe(end)}`);
       }
     }
     return out;
   }
 
   #statement(): Stmt {
-    const tok = this.#tok;
+    const tok = this.tok;
     if (tok.kind === 'name' && (tok.value === 'import' || tok.value === 'from')) return this.#importStatement();
-    if (this.#isName('with') && this.#isName('read_base', this.#peek())) {
-      this.#fail(tok, "MMEngine's new-style (lazy import) configs are not supported: write a classic config with _base_ = ['...py'] and dict(...) values");
+    if (this.isName('with') && this.isName('read_base', this.peek())) {
+      this.fail(tok, "MMEngine's new-style (lazy import) configs are not supported: write a classic config with _base_ = ['...py'] and dict(...) values");
     }
-    if (tok.kind === 'name' && tok.value in STATEMENT_KEYWORDS) this.#unsupported(tok, STATEMENT_KEYWORDS[tok.value]!);
+    if (tok.kind === 'name' && tok.value in STATEMENT_KEYWORDS) this.unsupported(tok, STATEMENT_KEYWORDS[tok.value]!);
     const first = this.#exprList();
-    const next = this.#tok;
-    if (this.#isOp('=')) {
+    const next = this.tok;
+    if (this.isOp('=')) {
       if (first.kind !== 'name') {
         const what = first.kind === 'tuple' ? 'tuple unpacking (a, b = ...)' : first.kind === 'subscript' ? "assignment to an item (x['k'] = ...)"
           : first.kind === 'attr' ? 'assignment to an attribute (x.k = ...)' : 'assignment to an expression';
-        this.#unsupported(first, what);
+        this.unsupported(first, what);
       }
-      this.#i++;
+      this.i++;
       const value = this.#exprList();
-      if (this.#isOp('=')) this.#unsupported(this.#tok, 'chained assignment (a = b = ...)');
+      if (this.isOp('=')) this.unsupported(this.tok, 'chained assignment (a = b = ...)');
       return { kind: 'assign', target: first.id, value, pos: first.pos };
     }
     if (next.kind === 'op' && next.value.length >= 2 && next.value.endsWith('=') && !['==', '!=', '<=', '>='].includes(next.value)) {
-      this.#unsupported(next, `augmented assignment (${next.value})`);
+      this.unsupported(next, `augmented assignment (${next.value})`);
     }
-    if (this.#isOp(':')) this.#unsupported(next, 'an annotated assignment (x: T = ...)');
+    if (this.isOp(':')) this.unsupported(next, 'an annotated assignment (x: T = ...)');
     return { kind: 'expr', value: first, pos: first.pos };
   }
 
   /** `import a.b as c, d` or `from m import x as y, (z)` / `*`. */
   #importStatement(): Stmt {
-    const start = this.#tok as Token & { kind: 'name' };
-    this.#i++;
+    const start = this.tok as Token & { kind: 'name' };
+    this.i++;
     const dotted = (): string => {
       let name = '';
-      while (this.#isOp('.') || this.#isOp('...')) name += (this.#tok as { value: string }).value, this.#i++;
-      if (this.#tok.kind === 'name' && this.#tok.value !== 'import') {
-        name += this.#expectName('').value;
-        while (this.#isOp('.')) {
-          this.#i++;
-          name += '.' + this.#expectName("after '.' in a module name").value;
+      while (this.isOp('.') || this.isOp('...')) name += (this.tok as { value: string }).value, this.i++;
+      if (this.tok.kind === 'name' && this.tok.value !== 'import') {
+        name += this.expectName('').value;
+        while (this.isOp('.')) {
+          this.i++;
+          name += '.' + this.expectName("after '.' in a module name").value;
         }
       }
-      if (!name) this.#fail(this.#tok, `expected a module name, got ${this.#describe(this.#tok)}`);
+      if (!name) this.fail(this.tok, `expected a module name, got ${this.describe(this.tok)}`);
       return name;
     };
     const names: { bound: string; pos: number }[] = [];
     if (start.value === 'import') {
       do {
-        const pos = this.#tok.pos;
+        const pos = this.tok.pos;
         const module = dotted();
-        const bound = this.#isName('as') ? (this.#i++, this.#expectName("after 'as'").value) : module.split('.')[0]!;
+        const bound = this.isName('as') ? (this.i++, this.expectName("after 'as'").value) : module.split('.')[0]!;
         names.push({ bound, pos });
-      } while (this.#isOp(',') && ++this.#i);
+      } while (this.isOp(',') && ++this.i);
       return { kind: 'import', module: '', names, from: false, pos: start.pos };
     }
     const module = dotted();
-    if (!this.#isName('import')) this.#fail(this.#tok, `expected 'import' after 'from ${module}', got ${this.#describe(this.#tok)}`);
-    this.#i++;
-    if (this.#isOp('*')) {
-      this.#i++;
+    if (!this.isName('import')) this.fail(this.tok, `expected 'import' after 'from ${module}', got ${this.describe(this.tok)}`);
+    this.i++;
+    if (this.isOp('*')) {
+      this.i++;
       return { kind: 'import', module, names: [{ bound: '*', pos: start.pos }], from: true, pos: start.pos };
     }
-    const paren = this.#isOp('(');
-    if (paren) this.#i++;
+    const paren = this.isOp('(');
+    if (paren) this.i++;
     do {
-      if (paren && this.#isOp(')')) break;
-      const tok = this.#expectName(`after 'from ${module} import'`);
-      const bound = this.#isName('as') ? (this.#i++, this.#expectName("after 'as'").value) : tok.value;
+      if (paren && this.isOp(')')) break;
+      const tok = this.expectName(`after 'from ${module} import'`);
+      const bound = this.isName('as') ? (this.i++, this.expectName("after 'as'").value) : tok.value;
       names.push({ bound, pos: tok.pos });
-    } while (this.#isOp(',') && ++this.#i);
-    if (paren) this.#expectOp(')', `to close 'from ${module} import ('`);
+    } while (this.isOp(',') && ++this.i);
+    if (paren) this.expectOp(')', `to close 'from ${module} import ('`);
     return { kind: 'import', module, names, from: true, pos: start.pos };
   }
 
   /** `a` or `a, b, ...` (a tuple without parentheses). */
   #exprList(): Expr {
     const first = this.#expr();
-    if (!this.#isOp(',')) return first;
+    if (!this.isOp(',')) return first;
     const items: Item[] = [{ starred: false, value: first }];
-    while (this.#isOp(',')) {
-      this.#i++;
+    while (this.isOp(',')) {
+      this.i++;
       if (this.#atExprEnd()) break;
       items.push({ starred: false, value: this.#expr() });
     }
@@ -174,28 +114,28 @@ export class Parser {
   }
 
   #atExprEnd(): boolean {
-    const t = this.#tok;
+    const t = this.tok;
     return t.kind === 'newline' || t.kind === 'eof' || (t.kind === 'op' && ['=', ')', ']', '}', ';'].includes(t.value));
   }
 
   /** An expression: + and - over * / // % over unary over ** over primaries. */
   #expr(): Expr {
-    const tok = this.#tok;
+    const tok = this.tok;
     if (tok.kind === 'name' && (tok.value === 'lambda' || tok.value === 'not' || tok.value === 'await' || tok.value === 'yield')) {
-      this.#unsupported(tok, EXPRESSION_KEYWORDS[tok.value]!);
+      this.unsupported(tok, EXPRESSION_KEYWORDS[tok.value]!);
     }
     const e = this.#sum();
-    const next = this.#tok;
-    if (next.kind === 'name' && next.value in EXPRESSION_KEYWORDS) this.#unsupported(next, EXPRESSION_KEYWORDS[next.value]!);
-    if (next.kind === 'op' && next.value in EXPRESSION_OPS) this.#unsupported(next, EXPRESSION_OPS[next.value]!);
+    const next = this.tok;
+    if (next.kind === 'name' && next.value in EXPRESSION_KEYWORDS) this.unsupported(next, EXPRESSION_KEYWORDS[next.value]!);
+    if (next.kind === 'op' && next.value in EXPRESSION_OPS) this.unsupported(next, EXPRESSION_OPS[next.value]!);
     return e;
   }
 
   #sum(): Expr {
     let left = this.#term();
-    while (this.#isOp('+') || this.#isOp('-')) {
-      const op = this.#tok;
-      this.#i++;
+    while (this.isOp('+') || this.isOp('-')) {
+      const op = this.tok;
+      this.i++;
       left = { kind: 'binop', op: (op as { value: string }).value, left, right: this.#term(), pos: op.pos };
     }
     return left;
@@ -203,29 +143,29 @@ export class Parser {
 
   #term(): Expr {
     let left = this.#unary();
-    while (['*', '/', '//', '%'].some((o) => this.#isOp(o))) {
-      const op = this.#tok;
-      this.#i++;
+    while (['*', '/', '//', '%'].some((o) => this.isOp(o))) {
+      const op = this.tok;
+      this.i++;
       left = { kind: 'binop', op: (op as { value: string }).value, left, right: this.#unary(), pos: op.pos };
     }
     return left;
   }
 
   #unary(): Expr {
-    const tok = this.#tok;
-    if (this.#isOp('-') || this.#isOp('+')) {
-      this.#i++;
+    const tok = this.tok;
+    if (this.isOp('-') || this.isOp('+')) {
+      this.i++;
       return { kind: 'unary', op: (tok as { value: string }).value, operand: this.#unary(), pos: tok.pos };
     }
-    if (this.#isOp('~')) this.#unsupported(tok, EXPRESSION_OPS['~']!);
+    if (this.isOp('~')) this.unsupported(tok, EXPRESSION_OPS['~']!);
     return this.#power();
   }
 
   #power(): Expr {
     const base = this.#postfix();
-    if (!this.#isOp('**')) return base;
-    const op = this.#tok;
-    this.#i++;
+    if (!this.isOp('**')) return base;
+    const op = this.tok;
+    this.i++;
     // The exponent may carry its own sign: 2 ** -1.
     return { kind: 'binop', op: '**', left: base, right: this.#unary(), pos: op.pos };
   }
@@ -233,18 +173,18 @@ export class Parser {
   #postfix(): Expr {
     let e = this.#atom();
     for (;;) {
-      const tok = this.#tok;
-      if (this.#isOp('(')) {
-        this.#i++;
+      const tok = this.tok;
+      if (this.isOp('(')) {
+        this.i++;
         e = this.#callArgs(e, tok.pos);
-      } else if (this.#isOp('[')) {
-        this.#i++;
+      } else if (this.isOp('[')) {
+        this.i++;
         const index = this.#subscript();
-        this.#expectOp(']', 'to close the subscript');
+        this.expectOp(']', 'to close the subscript');
         e = { kind: 'subscript', obj: e, index, pos: tok.pos };
-      } else if (this.#isOp('.')) {
-        this.#i++;
-        e = { kind: 'attr', obj: e, name: this.#expectName("after '.'").value, pos: tok.pos };
+      } else if (this.isOp('.')) {
+        this.i++;
+        e = { kind: 'attr', obj: e, name: this.expectName("after '.'").value, pos: tok.pos };
       } else {
         return e;
       }
@@ -252,19 +192,19 @@ export class Parser {
   }
 
   #subscript(): Expr | Slice {
-    const pos = this.#tok.pos;
-    const part = (): Expr | undefined => (this.#isOp(':') || this.#isOp(']') ? undefined : this.#expr());
+    const pos = this.tok.pos;
+    const part = (): Expr | undefined => (this.isOp(':') || this.isOp(']') ? undefined : this.#expr());
     const start = part();
-    if (!this.#isOp(':')) {
-      if (!start) this.#fail(this.#tok, 'expected an index inside [ ]');
-      if (this.#isOp(',')) this.#unsupported(this.#tok, 'a subscript with several indices');
+    if (!this.isOp(':')) {
+      if (!start) this.fail(this.tok, 'expected an index inside [ ]');
+      if (this.isOp(',')) this.unsupported(this.tok, 'a subscript with several indices');
       return start;
     }
-    this.#i++;
+    this.i++;
     const stop = part();
     let step: Expr | undefined;
-    if (this.#isOp(':')) {
-      this.#i++;
+    if (this.isOp(':')) {
+      this.i++;
       step = part();
     }
     return { kind: 'slice', start, stop, step, pos };
@@ -273,120 +213,120 @@ export class Parser {
   #callArgs(func: Expr, pos: number): Expr {
     const args: Item[] = [];
     const kwargs: Keyword[] = [];
-    while (!this.#isOp(')')) {
-      const tok = this.#tok;
-      if (this.#isOp('**')) {
-        this.#i++;
+    while (!this.isOp(')')) {
+      const tok = this.tok;
+      if (this.isOp('**')) {
+        this.i++;
         kwargs.push({ spread: this.#expr(), pos: tok.pos });
-      } else if (tok.kind === 'name' && this.#isOp('=', this.#peek())) {
-        if (RESERVED.has(tok.value)) this.#fail(tok, `'${tok.value}' is a Python keyword and cannot be a keyword argument`);
-        this.#i += 2;
+      } else if (tok.kind === 'name' && this.isOp('=', this.peek())) {
+        if (RESERVED.has(tok.value)) this.fail(tok, `'${tok.value}' is a Python keyword and cannot be a keyword argument`);
+        this.i += 2;
         kwargs.push({ name: tok.value, value: this.#expr(), pos: tok.pos });
       } else {
-        const starred = this.#isOp('*');
-        if (starred) this.#i++;
-        if (kwargs.length && !starred) this.#fail(tok, 'positional argument follows keyword argument');
+        const starred = this.isOp('*');
+        if (starred) this.i++;
+        if (kwargs.length && !starred) this.fail(tok, 'positional argument follows keyword argument');
         args.push({ starred, value: this.#expr() });
       }
-      if (!this.#isOp(',')) break;
-      this.#i++;
+      if (!this.isOp(',')) break;
+      this.i++;
     }
-    this.#expectOp(')', 'to close the call');
+    this.expectOp(')', 'to close the call');
     return { kind: 'call', func, args, kwargs, pos };
   }
 
   #atom(): Expr {
-    const tok = this.#tok;
+    const tok = this.tok;
     switch (tok.kind) {
       case 'number':
-        this.#i++;
+        this.i++;
         return { kind: 'const', value: tok.value, isFloat: tok.isFloat, pos: tok.pos };
       case 'string': {
         // Adjacent string literals join: 'a' 'b' == 'ab'.
         let value = '';
-        while (this.#tok.kind === 'string') {
-          value += (this.#tok as { value: string }).value;
-          this.#i++;
+        while (this.tok.kind === 'string') {
+          value += (this.tok as { value: string }).value;
+          this.i++;
         }
         return { kind: 'const', value, pos: tok.pos };
       }
       case 'baseref':
-        this.#i++;
+        this.i++;
         return { kind: 'baseref', path: tok.value, pos: tok.pos };
       case 'name': {
         if (tok.value === 'True' || tok.value === 'False' || tok.value === 'None') {
-          this.#i++;
+          this.i++;
           return { kind: 'const', value: tok.value === 'None' ? null : tok.value === 'True', pos: tok.pos };
         }
-        if (tok.value in EXPRESSION_KEYWORDS) this.#unsupported(tok, EXPRESSION_KEYWORDS[tok.value]!);
-        if (RESERVED.has(tok.value)) this.#fail(tok, `unexpected keyword '${tok.value}' in an expression`);
-        this.#i++;
+        if (tok.value in EXPRESSION_KEYWORDS) this.unsupported(tok, EXPRESSION_KEYWORDS[tok.value]!);
+        if (RESERVED.has(tok.value)) this.fail(tok, `unexpected keyword '${tok.value}' in an expression`);
+        this.i++;
         return { kind: 'name', id: tok.value, pos: tok.pos };
       }
       case 'op':
         if (tok.value === '(') return this.#parenthesized();
         if (tok.value === '[') return this.#listDisplay();
         if (tok.value === '{') return this.#dictDisplay();
-        if (tok.value in EXPRESSION_OPS) this.#unsupported(tok, EXPRESSION_OPS[tok.value]!);
+        if (tok.value in EXPRESSION_OPS) this.unsupported(tok, EXPRESSION_OPS[tok.value]!);
         break;
       default:
         break;
     }
-    this.#fail(tok, `expected a value, got ${this.#describe(tok)}`);
+    this.fail(tok, `expected a value, got ${this.describe(tok)}`);
   }
 
   #items(close: string, what: string): { items: Item[]; trailingComma: boolean } {
     const items: Item[] = [];
     let trailingComma = false;
-    while (!this.#isOp(close)) {
-      const starred = this.#isOp('*');
-      if (starred) this.#i++;
+    while (!this.isOp(close)) {
+      const starred = this.isOp('*');
+      if (starred) this.i++;
       items.push({ starred, value: this.#expr() });
       trailingComma = false;
-      if (this.#isName('for') || this.#isName('async')) this.#unsupported(this.#tok, 'a comprehension');
-      if (!this.#isOp(',')) break;
-      this.#i++;
+      if (this.isName('for') || this.isName('async')) this.unsupported(this.tok, 'a comprehension');
+      if (!this.isOp(',')) break;
+      this.i++;
       trailingComma = true;
     }
-    this.#expectOp(close, `to close the ${what}`);
+    this.expectOp(close, `to close the ${what}`);
     return { items, trailingComma };
   }
 
   #parenthesized(): Expr {
-    const open = this.#tok;
-    this.#i++;
-    if (this.#isName('yield')) this.#unsupported(this.#tok, 'yield');
+    const open = this.tok;
+    this.i++;
+    if (this.isName('yield')) this.unsupported(this.tok, 'yield');
     const { items, trailingComma } = this.#items(')', 'parenthesis');
     if (items.length === 1 && !trailingComma && !items[0]!.starred) return items[0]!.value;
     return { kind: 'tuple', items, pos: open.pos };
   }
 
   #listDisplay(): Expr {
-    const open = this.#tok;
-    this.#i++;
+    const open = this.tok;
+    this.i++;
     return { kind: 'list', items: this.#items(']', 'list').items, pos: open.pos };
   }
 
   #dictDisplay(): Expr {
-    const open = this.#tok;
-    this.#i++;
+    const open = this.tok;
+    this.i++;
     const entries: DictEntry[] = [];
-    while (!this.#isOp('}')) {
-      const tok = this.#tok;
-      if (this.#isOp('**')) {
-        this.#i++;
+    while (!this.isOp('}')) {
+      const tok = this.tok;
+      if (this.isOp('**')) {
+        this.i++;
         entries.push({ spread: this.#expr(), pos: tok.pos });
       } else {
         const key = this.#expr();
-        if (this.#isOp(',') || this.#isOp('}')) this.#unsupported(this.#tok, 'a set literal ({a, b})');
-        this.#expectOp(':', 'between a dict key and its value');
+        if (this.isOp(',') || this.isOp('}')) this.unsupported(this.tok, 'a set literal ({a, b})');
+        this.expectOp(':', 'between a dict key and its value');
         entries.push({ key, value: this.#expr() });
       }
-      if (this.#isName('for') || this.#isName('async')) this.#unsupported(this.#tok, 'a comprehension');
-      if (!this.#isOp(',')) break;
-      this.#i++;
+      if (this.isName('for') || this.isName('async')) this.unsupported(this.tok, 'a comprehension');
+      if (!this.isOp(',')) break;
+      this.i++;
     }
-    this.#expectOp('}', 'to close the dict');
+    this.expectOp('}', 'to close the dict');
     return { kind: 'dict', entries, pos: open.pos };
   }
 }
