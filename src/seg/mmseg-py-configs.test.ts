@@ -19,16 +19,14 @@ const CONFIGS = fileURLToPath(new URL('../../../configs/', import.meta.url));
  *   top level too (the model's own data_preprocessor is the same in both).
  * - optimizer: MMSeg's schedule files name the optimizer before putting it in optim_wrapper.
  * - vis_backends, img_scale: helper variables of MMSeg's runtime and dataset files.
- * - img_ratios, tta_pipeline: segkit's dataset files declare MMSeg's test-time augmentation; the .py
- *   copies in configs/mmseg/_base_/datasets/ leave it out (both runtimes declare tta_model alike).
  */
 const LEAVES: [string, string[]][] = [
-  ['fcn/fcn_r50-d8_80k_camvid-160x160', ['data_preprocessor', 'img_ratios', 'img_scale', 'optimizer', 'tta_pipeline', 'vis_backends']],
-  ['fcn/fcn_r18-d8_80k_camvid-160x160', ['data_preprocessor', 'img_ratios', 'img_scale', 'optimizer', 'tta_pipeline', 'vis_backends']],
-  ['deeplabv3plus/deeplabv3plus_r50-d8_80k_camvid-160x160', ['data_preprocessor', 'img_ratios', 'img_scale', 'optimizer', 'tta_pipeline', 'vis_backends']],
-  ['segformer/segformer_mit-b0_40k_camvid-160x160', ['data_preprocessor', 'img_ratios', 'img_scale', 'optimizer', 'tta_pipeline', 'vis_backends']],
-  ['unet/unet-s5-d16_fcn_4xb4-40k_drive-64x64', ['data_preprocessor', 'img_ratios', 'optimizer', 'tta_pipeline', 'vis_backends']],
-  ['convnext/convnext-base_upernet_8xb2-amp-160k_ade20k-512x512', ['data_preprocessor', 'img_ratios', 'optimizer', 'tta_pipeline', 'vis_backends']],
+  ['fcn/fcn_r50-d8_80k_camvid-160x160', ['data_preprocessor', 'img_scale', 'optimizer', 'vis_backends']],
+  ['fcn/fcn_r18-d8_80k_camvid-160x160', ['data_preprocessor', 'img_scale', 'optimizer', 'vis_backends']],
+  ['deeplabv3plus/deeplabv3plus_r50-d8_80k_camvid-160x160', ['data_preprocessor', 'img_scale', 'optimizer', 'vis_backends']],
+  ['segformer/segformer_mit-b0_40k_camvid-160x160', ['data_preprocessor', 'img_scale', 'optimizer', 'vis_backends']],
+  ['unet/unet-s5-d16_fcn_4xb4-40k_drive-64x64', ['data_preprocessor', 'optimizer', 'vis_backends']],
+  ['convnext/convnext-base_upernet_8xb2-amp-160k_ade20k-512x512', ['data_preprocessor', 'optimizer', 'vis_backends']],
 ];
 
 const quiet = async <T>(fn: () => Promise<T>): Promise<T> => {

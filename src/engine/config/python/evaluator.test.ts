@@ -110,14 +110,42 @@ test("MMEngine's new-style configs are rejected with a clear message", () => {
   fails('from .._base_.models.fcn import *\n', /^cfg\.py:1:1: MMEngine's new-style/);
 });
 
+test("list and dict comprehensions, as MMSeg's tta_pipeline writes them; their variables do not leak", () => {
+  const v = run([
+    'img_ratios = [0.5, 1.0, 1.5]',
+    "tta = [dict(type='Resize', scale_factor=r, keep_ratio=True) for r in img_ratios]",
+    'r = 7',
+    'pairs = [(a, b) for a in [1, 2] for b in "xy"]',
+    'sums = [a + b for (a, b) in [(1, 2), (3, 4)]]',
+    'swapped = {v: k for k, v in [("a", 1), ("b", 2)]}',
+    'nested = [[i * j for j in [1, 2]] for i in [1, 10]]',
+    'shadow = [r for r in [1, 2]]',
+    'empty = [x for x in []]',
+  ].join('\n') + '\n');
+  assert.deepEqual(v.tta, [0.5, 1, 1.5].map((scale_factor) => ({ type: 'Resize', scale_factor, keep_ratio: true })));
+  assert.deepEqual(v.pairs, [[1, 'x'], [1, 'y'], [2, 'x'], [2, 'y']]);
+  assert.deepEqual(v.sums, [3, 7]);
+  assert.deepEqual(v.swapped, { 1: 'a', 2: 'b' });
+  assert.deepEqual(v.nested, [[1, 2], [10, 20]]);
+  assert.deepEqual(v.shadow, [1, 2]);
+  assert.equal(v.r, 7, 'the comprehension variable r did not overwrite the module-level r');
+  assert.deepEqual(v.empty, []);
+  assert.ok(!('a' in v) && !('k' in v), 'comprehension variables are not module variables');
+  fails('x = [a for a, b in [(1, 2, 3)]]\n', /^cfg\.py:1:8: too many values to unpack \(expected 2\)/);
+  fails('x = [a for a, b in [(1,)]]\n', /^cfg\.py:1:8: not enough values to unpack \(expected 2, got 1\)/);
+  fails('x = [a for a in 3]\n', /^cfg\.py:1:17: 'int' object is not iterable/);
+  fails('x = [y for a in [1]]\n', /^cfg\.py:1:6: name 'y' is not defined/);
+  fails('x = [a for None in [1]]\n', /^cfg\.py:1:12: 'None' cannot be a comprehension variable/);
+});
+
 test('unsupported statements and expressions name the construct and file:line:column', () => {
   const cases: [string, RegExp][] = [
     ['def f():\n    return 1\n', /^cfg\.py:1:1: a function definition \(def\) is not supported/],
     ['x = 1\nif x:\n    y = 2\n', /^cfg\.py:2:1: an if statement is not supported/],
     ['for i in [1]:\n    pass\n', /^cfg\.py:1:1: a for loop is not supported/],
     ['x = lambda: 1\n', /^cfg\.py:1:5: a lambda is not supported/],
-    ['x = [i for i in (1, 2)]\n', /^cfg\.py:1:8: a comprehension is not supported/],
-    ['x = {k: 1 for k in "ab"}\n', /^cfg\.py:1:11: a comprehension is not supported/],
+    ['x = [i for i in (1, 2) if i]\n', /^cfg\.py:1:24: a condition in a comprehension \('if'\) is not supported/],
+    ['x = (i for i in (1, 2))\n', /^cfg\.py:1:8: a comprehension is not supported/],
     ['x = 1 if True else 2\n', /^cfg\.py:1:7: a conditional expression \(x if c else y\) is not supported/],
     ['x = 1 == 1\n', /^cfg\.py:1:7: a comparison is not supported/],
     ['x = True and False\n', /^cfg\.py:1:10: the boolean operator 'and' is not supported/],

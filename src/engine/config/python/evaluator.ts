@@ -1,7 +1,7 @@
 // Evaluates a parsed Python config the way MMEngine's exec of a classic config would: statements
 // in order, `_base_` bound to the merged bases, dict()/list()/tuple() the only calls.
 import { binaryOp, unaryOp } from './arithmetic.js';
-import type { Expr, Item, Slice, Stmt } from './syntax.js';
+import type { CompFor, Expr, Item, Slice, Stmt } from './syntax.js';
 import {
   fromConfigValue, PyBaseRef, PyBuiltin, PyDict, PyFloat, PyImported, PyList, PyTuple, toConfigValue, typeName,
   type PyKey, type PyValue,
@@ -48,6 +48,8 @@ function walk(e: Expr | Slice | undefined, fn: (e: Expr) => void): void {
     case 'subscript': walk(e.obj, fn); walk(e.index, fn); break;
     case 'binop': walk(e.left, fn); walk(e.right, fn); break;
     case 'unary': walk(e.operand, fn); break;
+    case 'listcomp': walk(e.elt, fn); e.generators.forEach((g) => walk(g.iter, fn)); break;
+    case 'dictcomp': walk(e.key, fn); walk(e.value, fn); e.generators.forEach((g) => walk(g.iter, fn)); break;
     default: break;
   }
 }
@@ -69,6 +71,8 @@ export function readsBaseVariable(stmts: readonly Stmt[]): boolean {
 
 export class Evaluator {
   readonly #env = new Map<string, PyValue>();
+  /** The variables of the comprehensions being evaluated, innermost last (Python 3: they do not leak). */
+  readonly #locals: Map<string, PyValue>[] = [];
   readonly #positions = new Map<string, number>();
 
   constructor(readonly src: PySource, readonly opts: EvalOptions = {}) {}
@@ -177,6 +181,50 @@ export class Evaluator {
         const v = this.eval(e.operand);
         return this.#at(e, () => unaryOp(e.op, v));
       }
+      case 'listcomp': {
+        const out: PyValue[] = [];
+        this.#comprehension(e.generators, () => out.push(this.eval(e.elt)));
+        return new PyList(out);
+      }
+      case 'dictcomp': {
+        const d = new PyDict();
+        this.#comprehension(e.generators, () => d.set(this.#key(e.key), this.eval(e.value)));
+        return d;
+      }
+    }
+  }
+
+  /** Runs `emit` once per combination of the `for` clauses, in a scope of their variables. */
+  #comprehension(generators: readonly CompFor[], emit: () => void): void {
+    const scope = new Map<string, PyValue>();
+    const bind = (g: CompFor, item: PyValue): void => {
+      if (!g.unpack) {
+        scope.set(g.targets[0]!, item);
+        return;
+      }
+      const values = this.#iterate(item, g);
+      if (values.length !== g.targets.length) {
+        this.#fail(g, values.length > g.targets.length
+          ? `too many values to unpack (expected ${g.targets.length})`
+          : `not enough values to unpack (expected ${g.targets.length}, got ${values.length})`);
+      }
+      g.targets.forEach((t, j) => scope.set(t, values[j]!));
+    };
+    const loop = (k: number, items: PyValue[]): void => {
+      const g = generators[k]!;
+      for (const item of items) {
+        bind(g, item);
+        if (k + 1 === generators.length) emit();
+        else loop(k + 1, this.#iterate(this.eval(generators[k + 1]!.iter), generators[k + 1]!.iter));
+      }
+    };
+    // The first iterable is evaluated outside the comprehension's scope, as in Python.
+    const firstItems = this.#iterate(this.eval(generators[0]!.iter), generators[0]!.iter);
+    this.#locals.push(scope);
+    try {
+      loop(0, firstItems);
+    } finally {
+      this.#locals.pop();
     }
   }
 
@@ -186,6 +234,10 @@ export class Evaluator {
   }
 
   #name(e: Expr & { kind: 'name' }): PyValue {
+    for (let k = this.#locals.length - 1; k >= 0; k--) {
+      const local = this.#locals[k]!.get(e.id);
+      if (local !== undefined) return local;
+    }
     const v = this.#env.get(e.id);
     if (v instanceof PyImported) {
       this.#fail(e, `'${e.id}' comes from '${v.statement}' (${this.src.where(v.pos)}), which cannot be evaluated without Python`);

@@ -3,7 +3,7 @@
 import type { PySource } from './source.js';
 import type { Token } from './tokenizer.js';
 import { TokenCursor } from './token-cursor.js';
-import { EXPRESSION_KEYWORDS, EXPRESSION_OPS, RESERVED, STATEMENT_KEYWORDS, type DictEntry, type Expr, type Item, type Keyword, type Slice, type Stmt } from './syntax.js';
+import { EXPRESSION_KEYWORDS, EXPRESSION_OPS, RESERVED, STATEMENT_KEYWORDS, type CompFor, type DictEntry, type Expr, type Item, type Keyword, type Slice, type Stmt } from './syntax.js';
 
 export class Parser extends TokenCursor {
   /** The whole module as a list of statements. */
@@ -119,14 +119,14 @@ export class Parser extends TokenCursor {
   }
 
   /** An expression: + and - over * / // % over unary over ** over primaries. */
-  #expr(): Expr {
+  #expr(allowNext: readonly string[] = []): Expr {
     const tok = this.tok;
     if (tok.kind === 'name' && (tok.value === 'lambda' || tok.value === 'not' || tok.value === 'await' || tok.value === 'yield')) {
       this.unsupported(tok, EXPRESSION_KEYWORDS[tok.value]!);
     }
     const e = this.#sum();
     const next = this.tok;
-    if (next.kind === 'name' && next.value in EXPRESSION_KEYWORDS) this.unsupported(next, EXPRESSION_KEYWORDS[next.value]!);
+    if (next.kind === 'name' && next.value in EXPRESSION_KEYWORDS && !allowNext.includes(next.value)) this.unsupported(next, EXPRESSION_KEYWORDS[next.value]!);
     if (next.kind === 'op' && next.value in EXPRESSION_OPS) this.unsupported(next, EXPRESSION_OPS[next.value]!);
     return e;
   }
@@ -304,7 +304,47 @@ export class Parser extends TokenCursor {
   #listDisplay(): Expr {
     const open = this.tok;
     this.i++;
+    if (!this.isOp(']') && !this.isOp('*')) {
+      const start = this.i;
+      const elt = this.#expr(['for']);
+      if (this.isName('for')) {
+        const generators = this.#compFor();
+        this.expectOp(']', 'to close the list comprehension');
+        return { kind: 'listcomp', elt, generators, pos: open.pos };
+      }
+      this.i = start; // a plain list: parse it from its first item again
+    }
     return { kind: 'list', items: this.#items(']', 'list').items, pos: open.pos };
+  }
+
+  /** `for a in xs for b, c in ys ...` (MMSeg's tta_pipeline: `[dict(...) for r in img_ratios]`); no `if` clauses. */
+  #compFor(): CompFor[] {
+    const generators: CompFor[] = [];
+    while (this.isName('for')) {
+      const tok = this.tok;
+      this.i++;
+      if (this.isName('async')) this.unsupported(this.tok, 'an async comprehension');
+      const paren = this.isOp('(');
+      if (paren) this.i++;
+      const targets: string[] = [];
+      let unpack = paren;
+      for (;;) {
+        const name = this.expectName('as a comprehension variable');
+        if (RESERVED.has(name.value)) this.fail(name, `'${name.value}' cannot be a comprehension variable`);
+        targets.push(name.value);
+        if (!this.isOp(',')) break;
+        unpack = true;
+        this.i++;
+        if (this.isName('in') || this.isOp(')')) break;
+      }
+      if (paren) this.expectOp(')', 'to close the comprehension variables');
+      if (!this.isName('in')) this.fail(this.tok, `expected 'in' after the comprehension variables, got ${this.describe(this.tok)}`);
+      this.i++;
+      const iter = this.#expr(['for', 'if']);
+      if (this.isName('if')) this.unsupported(this.tok, "a condition in a comprehension ('if')");
+      generators.push({ targets, unpack, iter, pos: tok.pos });
+    }
+    return generators;
   }
 
   #dictDisplay(): Expr {
@@ -320,7 +360,13 @@ export class Parser extends TokenCursor {
         const key = this.#expr();
         if (this.isOp(',') || this.isOp('}')) this.unsupported(this.tok, 'a set literal ({a, b})');
         this.expectOp(':', 'between a dict key and its value');
-        entries.push({ key, value: this.#expr() });
+        const value = this.#expr(entries.length === 0 ? ['for'] : []);
+        if (this.isName('for')) {
+          const generators = this.#compFor();
+          this.expectOp('}', 'to close the dict comprehension');
+          return { kind: 'dictcomp', key, value, generators, pos: open.pos };
+        }
+        entries.push({ key, value });
       }
       if (this.isName('for') || this.isName('async')) this.unsupported(this.tok, 'a comprehension');
       if (!this.isOp(',')) break;

@@ -11,7 +11,12 @@ export type Expr =
   | { kind: 'attr'; obj: Expr; name: string; pos: number }
   | { kind: 'subscript'; obj: Expr; index: Expr | Slice; pos: number }
   | { kind: 'binop'; op: string; left: Expr; right: Expr; pos: number }
-  | { kind: 'unary'; op: string; operand: Expr; pos: number };
+  | { kind: 'unary'; op: string; operand: Expr; pos: number }
+  | { kind: 'listcomp'; elt: Expr; generators: CompFor[]; pos: number }
+  | { kind: 'dictcomp'; key: Expr; value: Expr; generators: CompFor[]; pos: number };
+
+/** One `for NAME[, NAME...] in ITER` clause of a comprehension (`unpack`: the target was a tuple). */
+export type CompFor = { targets: string[]; unpack: boolean; iter: Expr; pos: number };
 
 /** A list/tuple item or positional argument; `*x` unpacks. */
 export type Item = { starred: boolean; value: Expr };
