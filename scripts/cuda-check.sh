@@ -10,7 +10,7 @@ OUT=${OUT:-build/cuda-check}; mkdir -p "$OUT"
 T0=$(date +%s); step() { echo "[+$(( $(date +%s) - T0 ))s] $*"; }
 PY=${SEGKIT_PYTHON:-$(command -v python3)}
 TORCH=$("$PY" -c 'import torch, os; print(os.path.dirname(torch.__file__))') || { echo "no torch in $PY"; exit 1; }
-"$PY" -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.get_device_name(0))'
+"$PY" -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.get_device_name(0) if torch.cuda.is_available() else "(no GPU visible)")'
 step "node $(node --version), $(g++ --version | head -1), $(cmake --version | head -1)"
 export LIBTORCH=$TORCH
 GEN=(); command -v ninja >/dev/null && GEN=(-G Ninja)
