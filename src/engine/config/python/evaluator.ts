@@ -1,6 +1,8 @@
 // Evaluates a parsed Python config the way MMEngine's exec of a classic config would: statements
-// in order, `_base_` bound to the merged bases, dict()/list()/tuple() the only calls.
+// in order, `_base_` bound to the merged bases; the calls are builtins.ts's and dict.update().
 import { binaryOp, unaryOp } from './arithmetic.js';
+import { callBuiltin, CALLABLE_BUILTINS, type BuiltinName } from './builtins.js';
+import { pyStr } from './py-format.js';
 import type { CompFor, Expr, Item, Slice, Stmt } from './syntax.js';
 import {
   fromConfigValue, PyBaseRef, PyBuiltin, PyDict, PyFloat, PyImported, PyList, PyTuple, toConfigValue, typeName,
@@ -12,9 +14,8 @@ import type { ConfigDict } from '../values.js';
 export const BASE_NAME = '_base_';
 
 /** Python builtins a config might reach for; named in the error instead of "not defined". */
-const OTHER_BUILTINS = new Set(['abs', 'all', 'any', 'bool', 'enumerate', 'eval', 'exec', 'filter', 'float', 'format', 'getattr',
-  'int', 'isinstance', 'len', 'map', 'max', 'min', 'open', 'pow', 'print', 'range', 'reversed', 'round', 'set', 'sorted',
-  'str', 'sum', 'type', 'zip', 'frozenset', 'hasattr', 'setattr', 'vars', 'globals', 'locals', 'object', '__import__']);
+const OTHER_BUILTINS = new Set(['abs', 'all', 'any', 'bool', 'eval', 'exec', 'filter', 'float', 'format', 'getattr',
+  'isinstance', 'map', 'max', 'min', 'open', 'pow', 'print', 'reversed', 'round', 'set', 'sorted', 'str', 'type', 'zip', 'frozenset', 'hasattr', 'setattr', 'vars', 'globals', 'locals', 'object', '__import__']);
 
 export interface EvalOptions {
   /** The merged bases; `_base_.x` reads them (MMEngine runs the file with `_base_` bound to them). */
@@ -50,6 +51,7 @@ function walk(e: Expr | Slice | undefined, fn: (e: Expr) => void): void {
     case 'unary': walk(e.operand, fn); break;
     case 'listcomp': walk(e.elt, fn); e.generators.forEach((g) => walk(g.iter, fn)); break;
     case 'dictcomp': walk(e.key, fn); walk(e.value, fn); e.generators.forEach((g) => walk(g.iter, fn)); break;
+    case 'fstring': e.parts.forEach((p) => typeof p !== 'string' && walk(p, fn)); break;
     default: break;
   }
 }
@@ -191,6 +193,8 @@ export class Evaluator {
         this.#comprehension(e.generators, () => d.set(this.#key(e.key), this.eval(e.value)));
         return d;
       }
+      case 'fstring':
+        return e.parts.map((p) => (typeof p === 'string' ? p : this.#at(p, () => pyStr(this.eval(p))))).join('');
     }
   }
 
@@ -244,8 +248,8 @@ export class Evaluator {
     }
     if (v !== undefined) return v;
     if (e.id === BASE_NAME) return this.opts.bases ? fromConfigValue(this.opts.bases) : new PyDict(true);
-    if (e.id === 'dict' || e.id === 'list' || e.id === 'tuple') return new PyBuiltin(e.id);
-    if (OTHER_BUILTINS.has(e.id)) this.#fail(e, `the builtin '${e.id}' is not supported in a config read without Python (only dict(), list() and tuple())`);
+    if ((CALLABLE_BUILTINS as readonly string[]).includes(e.id)) return new PyBuiltin(e.id as BuiltinName);
+    if (OTHER_BUILTINS.has(e.id)) this.#fail(e, `the builtin '${e.id}' is not supported in a config read without Python (only ${CALLABLE_BUILTINS.join('(), ')}())`);
     this.#fail(e, `name '${e.id}' is not defined`);
   }
 
@@ -275,8 +279,9 @@ export class Evaluator {
   }
 
   #call(e: Expr & { kind: 'call' }): PyValue {
+    if (e.func.kind === 'attr') return this.#methodCall(e, e.func);
     const func = this.eval(e.func);
-    if (!(func instanceof PyBuiltin)) this.#fail(e, `calling a '${typeName(func)}' is not supported in a config read without Python (only dict(), list() and tuple())`);
+    if (!(func instanceof PyBuiltin)) this.#fail(e, `calling a '${typeName(func)}' is not supported in a config read without Python (only ${CALLABLE_BUILTINS.join('(), ')}())`);
     const args = this.#items(e.args);
     if (func.name === 'dict') {
       if (args.length > 1) this.#fail(e, `dict expected at most 1 argument, got ${args.length}`);
@@ -306,10 +311,37 @@ export class Evaluator {
       }
       return d;
     }
-    if (e.kwargs.length) this.#fail(e.kwargs[0]!, `${func.name}() takes no keyword arguments`);
-    if (args.length > 1) this.#fail(e, `${func.name} expected at most 1 argument, got ${args.length}`);
-    const items = args.length ? this.#iterate(args[0]!, e.args[0]!.value) : [];
-    return func.name === 'list' ? new PyList(items) : new PyTuple(items);
+    const kwargs = new Map<string, PyValue>();
+    for (const kw of e.kwargs) {
+      if (!('name' in kw)) this.#fail(kw, `${func.name}() does not take ** arguments in a config read without Python`);
+      kwargs.set(kw.name, this.eval(kw.value));
+    }
+    return this.#at(e.func, () => callBuiltin(func.name as Exclude<BuiltinName, 'dict'>, args, kwargs, (v) => this.#iterate(v, e)));
+  }
+
+  /** `d.update(other, k=v)`, as MMSeg's swin configs add per-block `custom_keys`; the only method calls a config may make. */
+  #methodCall(e: Expr & { kind: 'call' }, func: Expr & { kind: 'attr' }): PyValue {
+    const obj = this.eval(func.obj);
+    if (!(obj instanceof PyDict) || func.name !== 'update') {
+      this.#fail(func, `calling the method '${typeName(obj)}.${func.name}()' is not supported in a config read without Python (only dict.update())`);
+    }
+    const args = this.#items(e.args);
+    if (args.length > 1) this.#fail(e, `update expected at most 1 argument, got ${args.length}`);
+    if (args.length === 1) {
+      const a = args[0]!;
+      if (!(a instanceof PyDict)) this.#fail(e.args[0]!.value, `update() needs a dict here, got '${typeName(a)}'`);
+      for (const [k, x] of a.entries.values()) obj.set(k, x);
+    }
+    for (const kw of e.kwargs) {
+      if ('name' in kw) {
+        obj.set(kw.name, this.eval(kw.value));
+        continue;
+      }
+      const v = this.eval(kw.spread);
+      if (!(v instanceof PyDict)) this.#fail(kw, `update() argument after ** must be a mapping, not '${typeName(v)}'`);
+      for (const [k, x] of v.entries.values()) obj.set(k, x);
+    }
+    return null;
   }
 
   #index(e: Expr | undefined, what: string): number | undefined {

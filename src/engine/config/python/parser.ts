@@ -1,7 +1,7 @@
 // Parses the tokens of a Python config into statements of the subset MMEngine's classic configs
 // use; any other construct is an error that names it and its file:line:column.
 import type { PySource } from './source.js';
-import type { Token } from './tokenizer.js';
+import { tokenize, type Token } from './tokenizer.js';
 import { TokenCursor } from './token-cursor.js';
 import { EXPRESSION_KEYWORDS, EXPRESSION_OPS, RESERVED, STATEMENT_KEYWORDS, type CompFor, type DictEntry, type Expr, type Item, type Keyword, type Slice, type Stmt } from './syntax.js';
 
@@ -241,15 +241,9 @@ export class Parser extends TokenCursor {
       case 'number':
         this.i++;
         return { kind: 'const', value: tok.value, isFloat: tok.isFloat, pos: tok.pos };
-      case 'string': {
-        // Adjacent string literals join: 'a' 'b' == 'ab'.
-        let value = '';
-        while (this.tok.kind === 'string') {
-          value += (this.tok as { value: string }).value;
-          this.i++;
-        }
-        return { kind: 'const', value, pos: tok.pos };
-      }
+      case 'string':
+      case 'fstring':
+        return this.#strings();
       case 'baseref':
         this.i++;
         return { kind: 'baseref', path: tok.value, pos: tok.pos };
@@ -273,6 +267,32 @@ export class Parser extends TokenCursor {
         break;
     }
     this.fail(tok, `expected a value, got ${this.describe(tok)}`);
+  }
+
+  /** Adjacent string literals join ('a' 'b' == 'ab'); with an f-string among them the result is one f-string. */
+  #strings(): Expr {
+    const pos = this.tok.pos;
+    const parts: (string | Expr)[] = [];
+    let formatted = false;
+    for (let t = this.tok; t.kind === 'string' || t.kind === 'fstring'; t = this.tok) {
+      this.i++;
+      if (t.kind === 'string') {
+        parts.push(t.value);
+        continue;
+      }
+      formatted = true;
+      for (const part of t.parts) parts.push(typeof part === 'string' ? part : this.#field(part));
+    }
+    if (!formatted) return { kind: 'const', value: parts.join(''), pos };
+    return { kind: 'fstring', parts, pos };
+  }
+
+  /** The expression of an f-string's `{...}` field, parsed from its own tokens. */
+  #field(range: { start: number; end: number }): Expr {
+    const sub = new Parser(this.src, tokenize(this.src, range));
+    const e = sub.#exprList();
+    if (sub.tok.kind !== 'newline' && sub.tok.kind !== 'eof') sub.fail(sub.tok, `expected '}' to end the f-string field, got ${sub.describe(sub.tok)}`);
+    return e;
   }
 
   #items(close: string, what: string): { items: Item[]; trailingComma: boolean } {

@@ -1,6 +1,7 @@
 // The values a Python config computes with (Python's int/float, list/tuple, dict) and their
 // conversion to and from config values (JS numbers, arrays, plain objects).
 import { isPlainObject } from '../values.js';
+import type { BuiltinName } from './builtins.js';
 
 export class PyFloat {
   constructor(readonly value: number) {}
@@ -37,9 +38,9 @@ export class PyDict {
 export class PyBaseRef {
   constructor(readonly path: string) {}
 }
-/** One of the callables a config may use: dict(), list(), tuple(). */
+/** One of the builtins a config may call (builtins.ts). */
 export class PyBuiltin {
-  constructor(readonly name: 'dict' | 'list' | 'tuple') {}
+  constructor(readonly name: BuiltinName) {}
 }
 /** A name bound by an import line; its value is unknown without Python. */
 export class PyImported {

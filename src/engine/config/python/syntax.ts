@@ -13,7 +13,9 @@ export type Expr =
   | { kind: 'binop'; op: string; left: Expr; right: Expr; pos: number }
   | { kind: 'unary'; op: string; operand: Expr; pos: number }
   | { kind: 'listcomp'; elt: Expr; generators: CompFor[]; pos: number }
-  | { kind: 'dictcomp'; key: Expr; value: Expr; generators: CompFor[]; pos: number };
+  | { kind: 'dictcomp'; key: Expr; value: Expr; generators: CompFor[]; pos: number }
+  /** An f-string (with any adjacent plain strings): literal text and `{expression}` fields. */
+  | { kind: 'fstring'; parts: (string | Expr)[]; pos: number };
 
 /** One `for NAME[, NAME...] in ITER` clause of a comprehension (`unpack`: the target was a tuple). */
 export type CompFor = { targets: string[]; unpack: boolean; iter: Expr; pos: number };

@@ -8,8 +8,9 @@ export class TokenCursor {
   protected readonly tokens: Token[];
   protected i = 0;
 
-  constructor(readonly src: PySource) {
-    this.tokens = tokenize(src);
+  /** `tokens`: an already split part of `src` (an f-string's field); by default the whole file. */
+  constructor(readonly src: PySource, tokens?: Token[]) {
+    this.tokens = tokens ?? tokenize(src);
   }
 
   protected get tok(): Token {
@@ -33,7 +34,7 @@ export class TokenCursor {
       case 'newline': return 'the end of the line';
       case 'indent': return 'an indented line';
       case 'eof': return 'the end of the file';
-      case 'string': return 'a string';
+      case 'string': case 'fstring': return 'a string';
       case 'number': return 'a number';
       case 'baseref': return `{{_base_.${tok.value}}}`;
       default: return `'${tok.value}'`;

@@ -6,6 +6,8 @@ export type Token =
   | { kind: 'name'; value: string; pos: number }
   | { kind: 'number'; value: number; isFloat: boolean; pos: number }
   | { kind: 'string'; value: string; pos: number }
+  /** An f-string: literal text and the source ranges of its `{expression}` fields. */
+  | { kind: 'fstring'; parts: FStringPart[]; pos: number }
   | { kind: 'op'; value: string; pos: number }
   /** MMEngine's `{{_base_.a.b}}` written outside a string: `path` is 'a.b'. */
   | { kind: 'baseref'; value: string; pos: number }
@@ -13,6 +15,9 @@ export type Token =
   | { kind: 'indent'; pos: number }
   | { kind: 'newline'; pos: number }
   | { kind: 'eof'; pos: number };
+
+/** Literal text, or the offsets [start, end) of a replacement field's expression. */
+export type FStringPart = string | { start: number; end: number };
 
 const D = String.raw`\d(?:_?\d)*`;
 const FLOAT = new RegExp(String.raw`(?:(?:${D})?\.${D}|${D}\.)(?:[eE][+-]?${D})?|${D}[eE][+-]?${D}`, 'y');
@@ -66,12 +71,70 @@ function unescape(body: string, src: PySource, start: number): string {
   return out;
 }
 
-/** Returns the tokens of `src`; syntax errors name file:line:column. */
-export function tokenize(src: PySource): Token[] {
-  const text = src.text;
+/**
+ * Splits an f-string's body (from `start` in the source) into literal text and replacement
+ * fields; `{{`/`}}` are braces. Conversions (`!r`) and format specs (`:>4`) are rejected.
+ */
+function fstringParts(body: string, start: number, raw: boolean, src: PySource): FStringPart[] {
+  const parts: FStringPart[] = [];
+  let literal = '';
+  let litStart = 0;
+  const flush = (): void => {
+    if (literal) parts.push(raw ? literal : unescape(literal, src, start + litStart));
+    literal = '';
+  };
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if ((c === '{' || c === '}') && body[i + 1] === c) {
+      if (!literal) litStart = i;
+      literal += c;
+      i++;
+      continue;
+    }
+    if (c === '}') throw src.error(start + i, "f-string: single '}' is not allowed");
+    if (c !== '{') {
+      if (!literal) litStart = i;
+      literal += c;
+      continue;
+    }
+    flush();
+    let depth = 0;
+    let quote = '';
+    let j = i + 1;
+    for (; j < body.length; j++) {
+      const d = body[j]!;
+      if (quote) {
+        if (d === quote) quote = '';
+      } else if (d === "'" || d === '"') {
+        quote = d;
+      } else if ('([{'.includes(d)) {
+        depth++;
+      } else if (depth > 0 && ')]}'.includes(d)) {
+        depth--;
+      } else if (depth === 0 && (d === '}' || d === ':' || (d === '!' && body[j + 1] !== '='))) {
+        break;
+      }
+    }
+    if (j >= body.length) throw src.error(start + i, "f-string: expecting '}'");
+    if (body[j] !== '}') throw src.error(start + j, `f-string conversions and format specs ('${body[j]}...') are not supported in a config read without Python; write {name} alone`);
+    if (!body.slice(i + 1, j).trim()) throw src.error(start + i, 'f-string: empty expression not allowed');
+    parts.push({ start: start + i + 1, end: start + j });
+    i = j;
+  }
+  flush();
+  return parts;
+}
+
+/**
+ * Returns the tokens of `src`; syntax errors name file:line:column. With `range`, only the text
+ * in [start, end) is read, as one bracketed expression (an f-string's replacement field).
+ */
+export function tokenize(src: PySource, range?: { start: number; end: number }): Token[] {
+  const text = range ? src.text.slice(0, range.end) : src.text;
   const tokens: Token[] = [];
-  const brackets: { char: string; pos: number }[] = [];
-  let pos = text.startsWith('\uFEFF') ? 1 : 0;
+  // Inside a replacement field, newlines and indentation do not count, as inside brackets.
+  const brackets: { char: string; pos: number }[] = range ? [{ char: '', pos: range.start }] : [];
+  let pos = range ? range.start : text.startsWith('\uFEFF') ? 1 : 0;
   let atLineStart = true;
 
   const newline = (at: number): void => {
@@ -133,7 +196,6 @@ export function tokenize(src: PySource): Token[] {
     if (str) {
       const prefix = str[1]!.toLowerCase();
       if (/^(?:r|u|f|b|br|rb|fr|rf)?$/.test(prefix)) {
-        if (prefix.includes('f')) throw src.error(pos, 'f-strings are not supported in a config read without Python; use a plain string or + to join strings');
         if (prefix.includes('b')) throw src.error(pos, 'bytes literals (b\'...\') are not supported in a config; use a string');
         const quote = str[2]!;
         const bodyStart = pos + str[0].length;
@@ -153,8 +215,11 @@ export function tokenize(src: PySource): Token[] {
           i++;
         }
         const body = text.slice(start, i).replace(/\r\n/g, '\n');
-        const value = prefix.includes('r') ? body : unescape(body, src, start);
-        tokens.push({ kind: 'string', value, pos });
+        if (prefix.includes('f')) {
+          tokens.push({ kind: 'fstring', parts: fstringParts(text.slice(start, i), start, prefix.includes('r'), src), pos });
+        } else {
+          tokens.push({ kind: 'string', value: prefix.includes('r') ? body : unescape(body, src, start), pos });
+        }
         pos = i + delim.length;
         continue;
       }
@@ -184,13 +249,14 @@ export function tokenize(src: PySource): Token[] {
     if (!op || op === '!') throw src.error(pos, `unexpected character '${c}'`);
     if (op === '(' || op === '[' || op === '{') brackets.push({ char: op, pos });
     else if (op in CLOSING) {
-      const open = brackets.pop();
+      const open = brackets.at(-1)?.char ? brackets.pop() : undefined;
       if (!open) throw src.error(pos, `unmatched '${op}'`);
       if (open.char !== CLOSING[op]) throw src.error(pos, `closing '${op}' does not match the '${open.char}' at ${src.where(open.pos)}`);
     }
     tokens.push({ kind: 'op', value: op, pos });
     pos += op.length;
   }
+  if (range) brackets.shift();
   if (brackets.length) throw src.error(brackets.at(-1)!.pos, `'${brackets.at(-1)!.char}' was never closed`);
   newline(pos);
   tokens.push({ kind: 'eof', pos });
