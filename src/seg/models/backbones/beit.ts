@@ -11,6 +11,7 @@ import type { ActCfg, NormCfg } from './vit-layer.js';
 import { vitDefaultInit } from './vit.js';
 import { BaseModule, ModuleList, type InitCfgInput } from '../init/index.js';
 import { initCfgOption, loadStateNonStrict, pretrainedOf, readPretrainedState } from './pretrained-state.js';
+import { checkBackboneInit, truncNormalLinearInit } from './backbone-common.js';
 
 const int = z.number().int();
 
@@ -60,7 +61,7 @@ export class BEiT extends BaseModule {
     const cfg = parseOptions(beitSchema, options);
     const img = [cfg.img_size].flat();
     this.imgSize = [img[0]!, img[1] ?? img[0]!];
-    if (cfg.init_cfg && cfg.pretrained) throw new ConfigError(['pretrained'], 'init_cfg and pretrained cannot be set at the same time');
+    checkBackboneInit({ init_cfg: cfg.init_cfg, pretrained: cfg.pretrained });
     const ff = cfg.mlp_ratio * cfg.embed_dims;
     if (!Number.isInteger(ff)) throw new ConfigError(['mlp_ratio'], `mlp_ratio * embed_dims must be a whole number, got ${ff}`);
     this.initCfg = cfg.pretrained ? { type: 'Pretrained', checkpoint: cfg.pretrained } : (cfg.init_cfg as InitCfgInput);
@@ -167,15 +168,7 @@ export class BEiT extends BaseModule {
 
   /** The first step of MMSeg's BEiT/MAE init_weights: trunc-normal Linear weights, zero biases, unit LayerNorms. */
   protected basicInit(): void {
-    for (const m of this.modules()) {
-      if (m instanceof nn.Linear) {
-        nn.init.truncNormal_(m.weight, 0, 0.02);
-        if (m.bias) nn.init.zeros_(m.bias);
-      } else if (m instanceof nn.LayerNorm) {
-        if (m.weight) nn.init.ones_(m.weight);
-        if (m.bias) nn.init.zeros_(m.bias);
-      }
-    }
+    truncNormalLinearInit(this);
   }
 
   /**

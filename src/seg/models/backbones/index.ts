@@ -14,3 +14,6 @@ export { BEiTAttention, BEiTTransformerEncoderLayer, relativePositionIndex } fro
 export * from './mae.js';
 export * from './mit.js';
 export { MixFFN, EfficientMultiheadAttention, MiTTransformerEncoderLayer } from './mit-layers.js';
+export * from './hrnet.js';
+export { HRModule } from './hrnet-module.js';
+export * from './swin.js';

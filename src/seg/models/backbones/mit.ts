@@ -10,6 +10,7 @@ import { MiTTransformerEncoderLayer } from './mit-layers.js';
 import type { ActCfg, NormCfg } from './vit-layer.js';
 import { BaseModule, ModuleList, type InitCfgInput } from '../init/index.js';
 import { initCfgOption } from './pretrained-state.js';
+import { checkBackboneInit } from './backbone-common.js';
 
 const int = z.number().int();
 const ints = z.array(int.positive()).min(1);
@@ -51,8 +52,7 @@ export class MixVisionTransformer extends BaseModule {
   constructor(options: MixVisionTransformerOptions = {}) {
     super();
     const cfg = parseOptions(mitSchema, options);
-    if (cfg.init_cfg && cfg.pretrained) throw new ConfigError(['pretrained'], 'init_cfg and pretrained cannot be set at the same time');
-    if (cfg.with_cp) throw new ConfigError(['with_cp'], 'activation checkpointing (with_cp: true) is not available in segkit; use false');
+    checkBackboneInit(cfg);
     for (const key of ['num_layers', 'num_heads', 'patch_sizes', 'strides', 'sr_ratios'] as const) {
       if (cfg[key].length !== cfg.num_stages) throw new ConfigError([key], `expected ${cfg.num_stages} entries (num_stages), got ${cfg[key].length}`);
     }

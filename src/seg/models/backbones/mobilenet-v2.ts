@@ -6,6 +6,7 @@ import { ConfigError, parseOptions } from '../../../engine/config/errors.js';
 import { MODELS } from '../../../engine/registry/index.js';
 import { ConvModule, InvertedResidual, makeDivisible } from '../utils/index.js';
 import { BaseModule, initCfgSchema, type InitCfgInput } from '../init/index.js';
+import { checkBackboneInit, keepFrozenAndNormEval } from './backbone-common.js';
 
 type ConvModuleOptions = ConstructorParameters<typeof ConvModule>[0];
 
@@ -42,7 +43,7 @@ function checkConfig(cfg: MobileNetV2Config): void {
   const bad = cfg.out_indices.find((i) => i < 0 || i >= n);
   if (bad !== undefined) throw new ConfigError(['out_indices'], `each index must be in 0..6, got ${bad}`);
   if (cfg.frozen_stages < -1 || cfg.frozen_stages >= n) throw new ConfigError(['frozen_stages'], `must be in -1..6, got ${cfg.frozen_stages}`);
-  if (cfg.init_cfg && cfg.pretrained) throw new ConfigError(['pretrained'], 'init_cfg and pretrained cannot be set at the same time');
+  checkBackboneInit({ init_cfg: cfg.init_cfg, pretrained: cfg.pretrained });
 }
 
 /**
@@ -108,10 +109,7 @@ export class MobileNetV2 extends BaseModule {
 
   override train(mode = true): this {
     super.train(mode);
-    this.freezeStages();
-    if (mode && this.cfg.norm_eval) {
-      for (const m of this.modules()) if (m instanceof nn.BatchNormBase) m.eval();
-    }
+    keepFrozenAndNormEval(this, mode, this.cfg.norm_eval, () => this.freezeStages());
     return this;
   }
 

@@ -7,6 +7,7 @@ import { MODELS } from '../../../engine/registry/index.js';
 import { buildConvLayer, buildNormLayer, type ConvCfg, type NormCfg } from '../utils/index.js';
 import { BaseModule, initCfgSchema, type InitCfgInput } from '../init/index.js';
 import { BasicBlock, Bottleneck, ResLayer, type ResBlockClass } from './resnet-blocks.js';
+import { checkBackboneInit, keepFrozenAndNormEval } from './backbone-common.js';
 
 const int = z.number().int();
 /** A layer config ({type, ...}); the layer builders check the rest. */
@@ -58,7 +59,7 @@ function checkConfig(cfg: ResNetConfig): void {
   if (cfg.dilations.length !== n) throw new ConfigError(['dilations'], `expected ${n} entries (num_stages), got ${cfg.dilations.length}`);
   const bad = cfg.out_indices.find((i) => i >= n);
   if (bad !== undefined) throw new ConfigError(['out_indices'], `index ${bad} is out of range for ${n} stages`);
-  if (cfg.init_cfg && cfg.pretrained) throw new ConfigError(['pretrained'], 'init_cfg and pretrained cannot be set at the same time');
+  checkBackboneInit({ init_cfg: cfg.init_cfg, pretrained: cfg.pretrained });
 }
 
 /**
@@ -167,10 +168,7 @@ export class ResNet extends BaseModule {
   /** Training mode everywhere except the frozen stages and, with norm_eval, every batch norm. */
   override train(mode = true): this {
     super.train(mode);
-    this.freezeStages();
-    if (mode && this.cfg.norm_eval) {
-      for (const m of this.modules()) if (m instanceof nn.BatchNormBase) m.eval();
-    }
+    keepFrozenAndNormEval(this, mode, this.cfg.norm_eval, () => this.freezeStages());
     return this;
   }
 

@@ -7,6 +7,7 @@ import { ConfigError, parseOptions } from '../../../engine/config/errors.js';
 import { MODELS } from '../../../engine/registry/index.js';
 import { BasicConvBlock, UpConvBlock, type UNetLayerCfg } from './unet-blocks.js';
 import { BaseModule, initCfgSchema, type InitCfgInput } from '../init/index.js';
+import { checkBackboneInit, keepFrozenAndNormEval } from './backbone-common.js';
 
 const int = z.number().int();
 /** A layer config ({type, ...}); the layer builders check the rest. */
@@ -47,7 +48,7 @@ function checkLengths(cfg: UNetConfig): void {
     const got = (cfg[key] as unknown[]).length;
     if (got !== len) throw new ConfigError([key], `expected ${len} entries (num_stages ${n}${len < n ? ' - 1' : ''}), got ${got}`);
   }
-  if (cfg.init_cfg && cfg.pretrained) throw new ConfigError(['pretrained'], 'init_cfg and pretrained cannot be set at the same time');
+  checkBackboneInit({ init_cfg: cfg.init_cfg, pretrained: cfg.pretrained });
 }
 
 /**
@@ -125,9 +126,7 @@ export class UNet extends BaseModule {
   /** With norm_eval, batch norms stay in eval mode while the rest trains. */
   override train(mode = true): this {
     super.train(mode);
-    if (mode && this.cfg.norm_eval) {
-      for (const m of this.modules()) if (m instanceof nn.BatchNormBase) m.eval();
-    }
+    keepFrozenAndNormEval(this, mode, this.cfg.norm_eval);
     return this;
   }
 

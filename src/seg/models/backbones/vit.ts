@@ -9,6 +9,7 @@ import { PatchEmbed, buildNormLayer, resize } from '../utils/index.js';
 import { TransformerEncoderLayer, type ActCfg, type NormCfg } from './vit-layer.js';
 import { BaseModule, ModuleList, type InitCfgInput } from '../init/index.js';
 import { initCfgOption, loadStateNonStrict, pretrainedOf, readPretrainedState } from './pretrained-state.js';
+import { checkBackboneInit } from './backbone-common.js';
 
 const int = z.number().int();
 const size2 = z.union([int.positive(), z.array(int.positive()).min(1).max(2)]);
@@ -88,8 +89,7 @@ export class VisionTransformer extends BaseModule {
     const img = [cfg.img_size].flat();
     this.imgSize = [img[0]!, img[1] ?? img[0]!];
     if (cfg.output_cls_token && !cfg.with_cls_token) throw new ConfigError(['output_cls_token'], 'with_cls_token must be true when output_cls_token is true');
-    if (cfg.init_cfg && cfg.pretrained) throw new ConfigError(['pretrained'], 'init_cfg and pretrained cannot be set at the same time');
-    if (cfg.with_cp) throw new ConfigError(['with_cp'], 'activation checkpointing (with_cp: true) is not available in segkit; use false');
+    checkBackboneInit(cfg);
     const ff = cfg.mlp_ratio * cfg.embed_dims;
     if (!Number.isInteger(ff)) throw new ConfigError(['mlp_ratio'], `mlp_ratio * embed_dims must be a whole number, got ${ff}`);
     this.initCfg = cfg.pretrained ? { type: 'Pretrained', checkpoint: cfg.pretrained } : (cfg.init_cfg as InitCfgInput);

@@ -25,7 +25,8 @@ export const baseDecodeHeadSchema = z.object({
   /** Channels of conv_seg: num_classes, or 1 for binary segmentation with `threshold`. */
   out_channels: z.number().int().positive().nullable().default(null),
   threshold: z.number().nullable().default(null),
-  dropout_ratio: z.number().min(0).max(1).default(0.1),
+  /** Dropout2d before conv_seg; any value <= 0 means none (MMSeg's HRNet configs write -1). */
+  dropout_ratio: z.number().max(1).default(0.1),
   conv_cfg: layerCfg.nullable().default(null),
   norm_cfg: layerCfg.nullable().default(null),
   act_cfg: layerCfg.nullable().default({ type: 'ReLU' }),

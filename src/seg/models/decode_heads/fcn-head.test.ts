@@ -134,3 +134,13 @@ test('initWeights: conv_seg ~ N(0, 0.01) with zero bias (BaseDecodeHead init_cfg
   assert.ok(head.conv_seg.bias!.toArray().every((v) => v === 0));
   assert.ok(head.isInit);
 });
+
+test('dropout_ratio <= 0 (MMSeg HRNet configs write -1) builds no dropout; above 1 is a config error', () => {
+  for (const dropout_ratio of [-1, 0]) {
+    const head = new FCNHead({ in_channels: 4, channels: 4, num_classes: 3, dropout_ratio });
+    assert.equal(head.dropout, null, `dropout_ratio ${dropout_ratio}`);
+  }
+  assert.ok(new FCNHead({ in_channels: 4, channels: 4, num_classes: 3, dropout_ratio: 0.1 }).dropout !== null);
+  assert.throws(() => MODELS.build({ type: 'FCNHead', in_channels: 4, channels: 4, num_classes: 3, dropout_ratio: 1.5 }, { keyPath: ['model', 'decode_head'] }),
+    /model\.decode_head\.dropout_ratio/);
+});

@@ -6,3 +6,7 @@ export * from './uper-head.js';
 export * from './aspp-head.js';
 export * from './sep-aspp-head.js';
 export * from './segformer-head.js';
+export * from './nl-head.js';
+export * from './gc-head.js';
+export * from './da-head.js';
+export * from './fpn-head.js';

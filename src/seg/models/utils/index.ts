@@ -9,3 +9,7 @@ export * from './make-divisible.js';
 export * from './inverted-residual.js';
 export * from './shape-convert.js';
 export * from './embed.js';
+export * from './non-local.js';
+export * from './context-block.js';
+export * from './scale.js';
+export * from './upsample.js';
