@@ -5,7 +5,7 @@ import * as torch from '../../../torch/index.js';
 import { runPyTorch, assertClose } from '../../../torch/testing/pytorch.js';
 import { MODELS } from '../../../engine/registry/index.js';
 import '../losses/index.js';
-import { BN_KEYS, randomise } from './test-utils.js';
+import { cmKeys, randomise, sdInputs } from './test-utils.js';
 import { ContextBlock } from '../utils/context-block.js';
 import { GCHead } from './gc-head.js';
 
@@ -14,7 +14,6 @@ process.removeAllListeners('warning');
 const bn = { type: 'BN', requires_grad: true };
 const transform = (p: string): string[] => [`${p}.0.weight`, `${p}.0.bias`, `${p}.1.weight`, `${p}.1.bias`, `${p}.3.weight`, `${p}.3.bias`];
 
-const sdInputs = (m: torch.nn.Module, prefix = ''): Record<string, torch.Tensor> => Object.fromEntries([...m.stateDict()].map(([k, v]) => [`${prefix}sd:${k}`, v]));
 
 /** MMCV's ContextBlock in plain PyTorch with the same child names. */
 const PY_GC = `
@@ -82,9 +81,8 @@ test("GCHead built from gcnet_r50-d8's head settings has MMSeg's parameter names
     loss_decode: { type: 'CrossEntropyLoss', use_sigmoid: false, loss_weight: 1.0 },
   });
   const sd = head.stateDict();
-  const syncBn = (p: string): string[] => [`${p}.conv.weight`, ...BN_KEYS.map((k) => `${p}.bn.${k}`)];
   assert.deepEqual([...sd.keys()], [
-    'conv_seg.weight', 'conv_seg.bias', ...syncBn('convs.0'), ...syncBn('convs.1'), ...syncBn('conv_cat'),
+    'conv_seg.weight', 'conv_seg.bias', ...cmKeys('convs.0'), ...cmKeys('convs.1'), ...cmKeys('conv_cat'),
     'gc_block.conv_mask.weight', 'gc_block.conv_mask.bias', ...transform('gc_block.channel_add_conv'),
   ]);
   assert.deepEqual(sd.get('gc_block.conv_mask.weight')!.shape, [1, 512, 1, 1]);

@@ -5,7 +5,7 @@ import * as torch from '../../../torch/index.js';
 import { runPyTorch, assertClose } from '../../../torch/testing/pytorch.js';
 import { MODELS } from '../../../engine/registry/index.js';
 import '../losses/index.js';
-import { BN_KEYS, randomise } from './test-utils.js';
+import { BN_KEYS, cmKeys, randomise, sdInputs } from './test-utils.js';
 import { NonLocal2d } from '../utils/non-local.js';
 import { NLHead } from './nl-head.js';
 
@@ -17,7 +17,6 @@ const cm = (p: string, withBias: boolean, norm: boolean): string[] => [`${p}.con
 /** Random weights and BN statistics, so every path of the forward counts (conv_out starts at zero). */
 
 /** The state dict as runPyTorch inputs (dotted names kept: the Python side loads them strictly). */
-const sdInputs = (m: torch.nn.Module): Record<string, torch.Tensor> => Object.fromEntries([...m.stateDict()].map(([k, v]) => [`sd:${k}`, v]));
 
 /** MMCV's NonLocal2d (and ConvModule as conv [+ bn] [+ relu]) in plain PyTorch, same child names. */
 export const PY_NONLOCAL = `
@@ -136,10 +135,9 @@ test("NLHead built from nonlocal_r50-d8's head settings has MMSeg's parameter na
     loss_decode: { type: 'CrossEntropyLoss', use_sigmoid: false, loss_weight: 1.0 },
   });
   const sd = head.stateDict();
-  const syncBn = (p: string): string[] => [`${p}.conv.weight`, ...BN_KEYS.map((k) => `${p}.bn.${k}`)];
   assert.deepEqual([...sd.keys()], [
-    'conv_seg.weight', 'conv_seg.bias', ...syncBn('convs.0'), ...syncBn('convs.1'), ...syncBn('conv_cat'),
-    'nl_block.g.conv.weight', 'nl_block.g.conv.bias', ...syncBn('nl_block.conv_out'),
+    'conv_seg.weight', 'conv_seg.bias', ...cmKeys('convs.0'), ...cmKeys('convs.1'), ...cmKeys('conv_cat'),
+    'nl_block.g.conv.weight', 'nl_block.g.conv.bias', ...cmKeys('nl_block.conv_out'),
     'nl_block.theta.conv.weight', 'nl_block.theta.conv.bias', 'nl_block.phi.conv.weight', 'nl_block.phi.conv.bias',
   ]);
   const shape = (k: string): number[] => sd.get(k)!.shape;

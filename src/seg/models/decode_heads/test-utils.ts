@@ -13,3 +13,20 @@ export function randomise(m: torch.nn.Module): void {
     }
   });
 }
+
+/** A module's state dict as runPyTorch inputs named `${prefix}sd:<key>`. */
+export const sdInputs = (m: torch.nn.Module, prefix = ''): Record<string, torch.Tensor> =>
+  Object.fromEntries([...m.stateDict()].map(([k, v]) => [`${prefix}sd:${k}`, v]));
+
+/** The state-dict keys of a ConvModule (conv without bias + BN) named `p`. */
+export const cmKeys = (p: string): string[] => [`${p}.conv.weight`, ...BN_KEYS.map((k) => `${p}.bn.${k}`)];
+
+/** Python for the PyTorch side: imports and MMSeg's ConvModule as conv (no bias) + BatchNorm + ReLU, named CM. */
+export const PY_CONV_MODULE = `
+import torch.nn as nn, torch.nn.functional as F
+class CM(nn.Module):
+    def __init__(s, i, o, k=1, pad=0):
+        super().__init__()
+        s.conv = nn.Conv2d(i, o, k, padding=pad, bias=False); s.bn = nn.BatchNorm2d(o)
+    def forward(s, x): return F.relu(s.bn(s.conv(x)))
+`;

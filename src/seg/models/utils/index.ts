@@ -13,3 +13,5 @@ export * from './non-local.js';
 export * from './context-block.js';
 export * from './scale.js';
 export * from './upsample.js';
+export * from './disentangled-non-local.js';
+export * from './self-attention-block.js';
