@@ -16,3 +16,6 @@ export * from './ocr-head.js';
 export * from './apc-head.js';
 export * from './dm-head.js';
 export * from './ann-head.js';
+export * from './cc-head.js';
+export * from './isa-head.js';
+export * from './ema-head.js';

@@ -15,3 +15,4 @@ export * from './scale.js';
 export * from './upsample.js';
 export * from './disentangled-non-local.js';
 export * from './self-attention-block.js';
+export * from './criss-cross-attention.js';
