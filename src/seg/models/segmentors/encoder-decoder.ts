@@ -3,7 +3,6 @@ import { z } from 'zod';
 import * as torch from '../../../torch/index.js';
 import type { Tensor } from '../../../torch/index.js';
 import * as nn from '../../../torch/nn/index.js';
-import * as F from '../../../torch/functional/index.js';
 import { ConfigError, parseOptions } from '../../../engine/config/errors.js';
 import { MODELS } from '../../../engine/registry/index.js';
 import { printLog } from '../../../engine/logging/logger.js';
