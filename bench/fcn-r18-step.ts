@@ -2,14 +2,12 @@
 // batch 4x3x128x128, SGD momentum 0.9 wd 5e-4) built from segkit's config against the same network
 // written by hand in plain PyTorch (bench/fcn_r18_step.py), same thread count, alternating rounds.
 // SEGKIT_BENCH_DEVICE=cuda runs both on the GPU (with SEGKIT_PYTHON naming a CUDA PyTorch).
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../src/torch/index.js';
 import { loadConfig, MODELS, buildOptimWrapper, type BaseModel } from '../src/engine/index.js';
 import '../src/seg/index.js';
-import { PYTHON } from '../src/torch/testing/pytorch.js';
-import { segBatch, timeTrainSteps } from './seg-step.js';
-import { median, type StepComparison } from './fcn-step.js';
+import { alternateRounds, pythonStepMs, segBatch, timeTrainSteps } from './seg-step.js';
+import type { StepComparison } from './fcn-step.js';
 
 const CONFIG = fileURLToPath(new URL('../../configs/fcn/fcn_r18-d8_80k_camvid-160x160.ts', import.meta.url));
 const PY_SCRIPT = fileURLToPath(new URL('../../bench/fcn_r18_step.py', import.meta.url));
@@ -31,22 +29,12 @@ async function segkitRound(steps: number, warmup: number, n: number, size: numbe
   return timeTrainSteps(model, wrapper, data, steps, warmup);
 }
 
-function pytorchRound(steps: number, warmup: number, n: number, size: number): number[] {
-  const out = execFileSync(PYTHON, [PY_SCRIPT, String(torch.getNumThreads()), String(warmup), String(steps), String(n), String(size), String(NUM_CLASSES), DEVICE]);
-  return (JSON.parse(out.toString()) as { ms: number[] }).ms;
-}
-
 export async function benchFcnR18Step(opts: { rounds?: number; steps?: number; warmup?: number; batch?: number; size?: number } = {}): Promise<StepComparison> {
   const { rounds = 3, steps = 8, warmup = 2, batch: n = 4, size = 128 } = opts;
-  const ours: number[] = [];
-  const theirs: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    theirs.push(...pytorchRound(steps, warmup, n, size));
-    ours.push(...(await segkitRound(steps, warmup, n, size)));
-  }
-  const segkitMs = median(ours);
-  const pytorchMs = median(theirs);
-  return { name: `fcn_r18-d8 train step (FCN + aux head, ${NUM_CLASSES} classes), batch ${n}x3x${size}x${size}${DEVICE === 'cpu' ? '' : `, ${DEVICE}`}`, segkitMs, pytorchMs, ratio: segkitMs / pytorchMs };
+  const r = await alternateRounds(rounds,
+    () => pythonStepMs(PY_SCRIPT, [torch.getNumThreads(), warmup, steps, n, size, NUM_CLASSES, DEVICE]),
+    () => segkitRound(steps, warmup, n, size));
+  return { name: `fcn_r18-d8 train step (FCN + aux head, ${NUM_CLASSES} classes), batch ${n}x3x${size}x${size}${DEVICE === 'cpu' ? '' : `, ${DEVICE}`}`, ...r };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -1,6 +1,9 @@
 // Shared by the segmentor step benchmarks: a seeded random batch in the data loader's format and
 // a timed loop of model.trainStep.
+import { execFileSync } from 'node:child_process';
 import * as torch from '../src/torch/index.js';
+import { PYTHON } from '../src/torch/testing/pytorch.js';
+import { median } from './fcn-step.js';
 import type { BaseModel } from '../src/engine/index.js';
 
 /** n random images (CHW uint8) with labels in 0..numClasses-1, as PackSegInputs + pseudo_collate give them. */
@@ -27,4 +30,23 @@ export async function timeTrainSteps(model: BaseModel, wrapper: Parameters<BaseM
     await torch.yieldToEventLoop();
   }
   return times;
+}
+
+/** ms per step printed (as JSON {"ms": [...]}) by a bench/*_step.py script run with `args`. */
+export function pythonStepMs(script: string, args: (string | number)[]): number[] {
+  const out = execFileSync(PYTHON, [script, ...args.map(String)]);
+  return (JSON.parse(out.toString()) as { ms: number[] }).ms;
+}
+
+/** Alternating rounds (PyTorch first, so machine noise hits both alike); median ms of each side. */
+export async function alternateRounds(rounds: number, pytorchRound: () => number[], segkitRound: () => Promise<number[]>): Promise<{ segkitMs: number; pytorchMs: number; ratio: number }> {
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    theirs.push(...pytorchRound());
+    ours.push(...(await segkitRound()));
+  }
+  const segkitMs = median(ours);
+  const pytorchMs = median(theirs);
+  return { segkitMs, pytorchMs, ratio: segkitMs / pytorchMs };
 }

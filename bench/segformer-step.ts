@@ -2,14 +2,12 @@
 // paramwise_cfg) built from segkit's config against the same network written in plain PyTorch
 // (bench/segformer_step.py), same batch, same thread count, alternating rounds.
 // Alone: `node dist/bench/segformer-step.js [batch] [rounds]` (defaults 8 and 3).
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../src/torch/index.js';
 import { loadConfig, MODELS, buildOptimWrapper, type BaseModel } from '../src/engine/index.js';
 import '../src/seg/index.js';
-import { PYTHON } from '../src/torch/testing/pytorch.js';
-import { segBatch, timeTrainSteps } from './seg-step.js';
-import { median, type StepComparison } from './fcn-step.js';
+import { alternateRounds, pythonStepMs, segBatch, timeTrainSteps } from './seg-step.js';
+import type { StepComparison } from './fcn-step.js';
 
 const CONFIG = fileURLToPath(new URL('../../configs/segformer/segformer_mit-b0_40k_camvid-160x160.ts', import.meta.url));
 const PY_SCRIPT = fileURLToPath(new URL('../../bench/segformer_step.py', import.meta.url));
@@ -27,22 +25,12 @@ async function segkitRound(steps: number, warmup: number, n: number, size: numbe
   return timeTrainSteps(model, wrapper, data, steps, warmup);
 }
 
-function pytorchRound(steps: number, warmup: number, n: number, size: number): number[] {
-  const out = execFileSync(PYTHON, [PY_SCRIPT, String(torch.getNumThreads()), String(warmup), String(steps), String(n), String(size), String(NUM_CLASSES)]);
-  return (JSON.parse(out.toString()) as { ms: number[] }).ms;
-}
-
 export async function benchSegformerStep(opts: { rounds?: number; steps?: number; warmup?: number; batch?: number; size?: number } = {}): Promise<StepComparison> {
   const { rounds = 3, steps = 5, warmup = 2, batch: n = 8, size = 160 } = opts;
-  const ours: number[] = [];
-  const theirs: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    theirs.push(...pytorchRound(steps, warmup, n, size));
-    ours.push(...(await segkitRound(steps, warmup, n, size)));
-  }
-  const segkitMs = median(ours);
-  const pytorchMs = median(theirs);
-  return { name: `segformer mit-b0 train step (${NUM_CLASSES} classes, AdamW), batch ${n}x3x${size}x${size}`, segkitMs, pytorchMs, ratio: segkitMs / pytorchMs };
+  const r = await alternateRounds(rounds,
+    () => pythonStepMs(PY_SCRIPT, [torch.getNumThreads(), warmup, steps, n, size, NUM_CLASSES]),
+    () => segkitRound(steps, warmup, n, size));
+  return { name: `segformer mit-b0 train step (${NUM_CLASSES} classes, AdamW), batch ${n}x3x${size}x${size}`, ...r };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

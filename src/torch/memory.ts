@@ -7,8 +7,8 @@ export interface Disposable {
   readonly isDisposed: boolean;
   /**
    * Called once the disposable's release is up to the garbage collector (made outside any scope,
-   * kept, or returned from the outermost one). Tensors then report their bytes to V8; ones that
-   * live and die inside scopes never do, so they add no GC pressure.
+   * kept, or returned from the outermost one). Tensors then report their bytes to V8 (a disposed one
+   * reports nothing); ones that live and die inside scopes never do, so they add no GC pressure.
    */
   leftToGc?(): void;
 }
@@ -33,7 +33,7 @@ export function track<T extends Disposable>(t: T): T {
 export function keep<T extends Disposable>(t: T): T {
   if (!kept.has(t)) {
     kept.add(t);
-    if (!t.isDisposed) t.leftToGc?.();
+    t.leftToGc?.();
   }
   return t;
 }
@@ -72,7 +72,7 @@ function endScope(scope: Scope, result: unknown): void {
   for (const t of scope.tracked) {
     if (survivors.has(t)) {
       if (parent) parent.tracked.push(t);
-      else if (!t.isDisposed) t.leftToGc?.();
+      else t.leftToGc?.();
     } else if (!kept.has(t)) {
       t.dispose();
     }
